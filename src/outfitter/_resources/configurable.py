@@ -1,0 +1,503 @@
+"""``ConfigurableResource``, ``ConfigurableResourceFactory`` and ``PartialResource``.
+
+A configurable resource is a frozen pydantic model: its fields are config, fields annotated with a
+resource class (or ``ResourceDependency[T]``) are nested resources. Construction validates config
+but never opens anything; values that are only known at launch (``EnvVar``, a
+``configure_at_launch()`` partial) are kept as they are and validated when a run opens the
+resource, on a fresh copy (copy-on-init). Opening is the run scope's business (``_execution``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+from typing_extensions import Self
+
+from .._config.env_var import EnvVar, contains_env_var
+from ..exceptions import ConfigError, DefinitionError, InvocationError
+from .context import InitResourceContext, Resources, current_init_context
+from .markers import RESOURCE_DEPENDENCY, Scope, has_marker, parse_scope, strip_optional
+
+__all__ = [
+    "ConfigurableResource",
+    "ConfigurableResourceFactory",
+    "PartialResource",
+    "class_info",
+    "config_problems",
+    "fresh_copy",
+    "redacted_config",
+]
+
+T = TypeVar("T")
+R = TypeVar("R", bound="ConfigurableResourceFactory[Any]")
+
+
+@dataclass(frozen=True, slots=True)
+class NestedField:
+    """A field of a configurable resource that holds another resource."""
+
+    name: str
+    expected: type | None
+    optional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClassInfo:
+    """What Outfitter needs to know about a resource class, computed once per class."""
+
+    nested: dict[str, NestedField]
+    config_fields: tuple[str, ...]
+    required: frozenset[str]
+    private_defaults: tuple[tuple[str, Any], ...]
+    scope: Scope
+
+
+_INFO: weakref.WeakKeyDictionary[type, ClassInfo] = weakref.WeakKeyDictionary()
+
+
+def _nested_field(name: str, field: FieldInfo) -> NestedField | None:
+    annotation, optional = strip_optional(field.annotation)
+    found, inner = has_marker(annotation, RESOURCE_DEPENDENCY)
+    if not found:
+        found = any(m is RESOURCE_DEPENDENCY for m in field.metadata)
+    if found:
+        inner, inner_optional = strip_optional(inner)
+        expected = inner if isinstance(inner, type) else None
+        return NestedField(name, expected, optional or inner_optional)
+    if isinstance(annotation, type) and issubclass(annotation, ConfigurableResourceFactory):
+        return NestedField(name, annotation, optional)
+    return None
+
+
+def class_info(cls: type[ConfigurableResourceFactory[Any]]) -> ClassInfo:
+    """The cached :class:`ClassInfo` of a resource class."""
+    info = _INFO.get(cls)
+    if info is not None:
+        return info
+    nested: dict[str, NestedField] = {}
+    config: list[str] = []
+    required: set[str] = set()
+    for name, field in cls.model_fields.items():
+        nf = _nested_field(name, field)
+        if nf is not None:
+            nested[name] = nf
+        else:
+            config.append(name)
+        if field.is_required():
+            required.add(name)
+    private = tuple(
+        (name, attr)
+        for name, attr in (cls.__private_attributes__ or {}).items()
+        if attr.default is not PydanticUndefined or attr.default_factory is not None
+    )
+    info = ClassInfo(
+        nested=nested,
+        config_fields=tuple(config),
+        required=frozenset(required),
+        private_defaults=private,
+        scope=parse_scope(getattr(cls, "_outfitter_scope", Scope.RUN), cls.__name__),
+    )
+    _INFO[cls] = info
+    return info
+
+
+def _is_resource_form(value: Any) -> bool:
+    from .definition import ResourceDefinition
+
+    return isinstance(value, ConfigurableResourceFactory | PartialResource | ResourceDefinition)
+
+
+def _needs_deferral(info: ClassInfo, name: str, value: Any) -> bool:
+    """True when pydantic cannot validate ``value`` now (it is only known at launch)."""
+    if value is None:
+        return False
+    nested = info.nested.get(name)
+    if nested is not None:
+        if isinstance(value, PartialResource) or contains_env_var(value):
+            return True
+        return nested.expected is None or not isinstance(value, nested.expected)
+    return contains_env_var(value) or isinstance(value, PartialResource)
+
+
+def _error_lines(owner: str, exc: ValidationError, prefix: str = "") -> list[str]:
+    lines = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False):
+        loc = ".".join(str(p) for p in err["loc"])
+        lines.append(f"{owner}, field '{prefix}{loc}': {err['msg']}")
+    return lines
+
+
+def config_problems(
+    cls: type[ConfigurableResourceFactory[Any]],
+    values: dict[str, Any],
+    owner: str,
+    *,
+    check_required: bool = True,
+    prefix: str = "",
+) -> list[str]:
+    """Every problem with ``values`` as config of ``cls``: unknown fields, missing required ones,
+    ill-typed values. Values only known at launch (EnvVars, partials) are not type-checked here."""
+    info = class_info(cls)
+    problems = [
+        f"{owner}: unknown field '{prefix}{name}'"
+        + _did_you_mean(name, cls.model_fields)
+        for name in values
+        if name not in cls.model_fields
+    ]
+    if check_required:
+        problems.extend(
+            f"{owner}, field '{prefix}{name}': required but not given"
+            for name in sorted(info.required)
+            if name not in values
+        )
+    probe = cls.model_construct()
+    for name, value in values.items():
+        if name not in cls.model_fields or _needs_deferral(info, name, value):
+            continue
+        try:
+            cls.__pydantic_validator__.validate_assignment(probe, name, value)
+        except ValidationError as exc:
+            problems.extend(_error_lines(owner, exc, prefix))
+    return problems
+
+
+def _did_you_mean(name: str, candidates: Any) -> str:
+    from .context import did_you_mean
+
+    return did_you_mean(name, candidates)
+
+
+def _copy_state(src: BaseModel, dst: BaseModel) -> None:
+    object.__setattr__(dst, "__dict__", src.__dict__)
+    object.__setattr__(dst, "__pydantic_fields_set__", src.__pydantic_fields_set__)
+    object.__setattr__(dst, "__pydantic_extra__", src.__pydantic_extra__)
+    object.__setattr__(dst, "__pydantic_private__", src.__pydantic_private__)
+
+
+def fresh_copy(resource: R, updates: dict[str, Any] | None = None) -> R:
+    """A new instance with the same field values (plus ``updates``), fresh private state and no
+    cached properties: what a run receives (copy-on-init). The original is never mutated."""
+    cls = type(resource)
+    info = class_info(cls)
+    new = cls.__new__(cls)
+    fields = {name: resource.__dict__[name] for name in cls.model_fields}
+    if updates:
+        fields.update(updates)
+    object.__setattr__(new, "__dict__", fields)
+    object.__setattr__(new, "__pydantic_fields_set__", set(resource.__pydantic_fields_set__))
+    object.__setattr__(new, "__pydantic_extra__", None)
+    private = {name: attr.get_default() for name, attr in info.private_defaults}
+    object.__setattr__(new, "__pydantic_private__", private)
+    return new
+
+
+def redacted_config(value: Any) -> Any:
+    """``value`` (a resource, a config dict, ...) as plain data safe to show or record: EnvVars
+    become ``{"env": NAME}``, ``SecretStr``/``SecretBytes`` become ``"**********"``, nested
+    resources become their own redacted config."""
+    from pydantic import SecretBytes, SecretStr
+
+    if isinstance(value, EnvVar):
+        return {"env": value.env_var_name}
+    if isinstance(value, SecretStr | SecretBytes):
+        return "**********"
+    if isinstance(value, PartialResource):
+        return {"partial": value.resource_cls.__name__, **redacted_config(value.defaults)}
+    if isinstance(value, ConfigurableResourceFactory):
+        env = value.__pydantic_private__ or {}
+        shown = env.get("_outfitter_env_fields") or {}
+        return {
+            name: redacted_config(shown.get(name, value.__dict__[name]))
+            for name in type(value).model_fields
+        }
+    if isinstance(value, dict):
+        return {str(k): redacted_config(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redacted_config(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return f"<{type(value).__name__}>"
+
+
+class ConfigurableResourceFactory(BaseModel, Generic[T]):
+    """A configurable resource whose run value is whatever :meth:`create_resource` returns.
+
+    Subclass it when the object your steps use is not the config class itself (a third-party
+    client, a connection). ``create_resource`` may be a generator: code after ``yield`` runs when
+    the run closes the resource. Declare the scope with a class keyword: ``scope="step"``.
+
+    Example:
+        >>> import sqlite3
+        >>> from outfitter import ConfigurableResourceFactory, build_resources
+        >>> class SqliteConnection(ConfigurableResourceFactory[sqlite3.Connection]):
+        ...     path: str = ":memory:"
+        ...     def create_resource(self, context):
+        ...         conn = sqlite3.connect(self.path)
+        ...         yield conn
+        ...         conn.close()
+        >>> with build_resources({"db": SqliteConnection()}) as res:
+        ...     res.db.execute("select 1").fetchone()
+        (1,)
+    """
+
+    model_config = ConfigDict(
+        frozen=True, arbitrary_types_allowed=True, extra="forbid", validate_default=False
+    )
+
+    _outfitter_scope: ClassVar[Scope | str] = Scope.RUN
+    _outfitter_context: InitResourceContext | None = PrivateAttr(default=None)
+    _outfitter_env_fields: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def __init_subclass__(cls, scope: Scope | str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if scope is not None:
+            cls._outfitter_scope = parse_scope(scope, cls.__name__)
+
+    def __init__(self, **data: Any) -> None:
+        cls = type(self)
+        info = class_info(cls)
+        if not any(_needs_deferral(info, k, v) for k, v in data.items()):
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                raise _construction_error(cls, _error_lines(cls.__name__, exc)) from None
+            return
+        problems = config_problems(cls, data, cls.__name__)
+        if problems:
+            raise _construction_error(cls, problems)
+        values = {}
+        for name, value in data.items():
+            if _needs_deferral(info, name, value):
+                values[name] = value
+            else:  # validated above; validate again to get the coerced value
+                probe = cls.model_construct()
+                cls.__pydantic_validator__.validate_assignment(probe, name, value)
+                values[name] = probe.__dict__[name]
+        _copy_state(cls.model_construct(_fields_set=set(data), **values), self)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            super().__setattr__(name, value)
+            return
+        kind = "config field" if name in type(self).model_fields else "attribute"
+        raise InvocationError(
+            f"cannot assign {kind} '{name}' of {type(self).__name__}: resources are frozen config",
+            hint=f"keep state that changes during a run in a private attribute: declare "
+            f"`_{name}: <type> = PrivateAttr()` (from pydantic) and set self._{name} in "
+            "setup_for_execution.",
+        )
+
+    def __repr_args__(self) -> Any:
+        shown = (self.__pydantic_private__ or {}).get("_outfitter_env_fields") or {}
+        for name, value in super().__repr_args__():
+            yield name, shown.get(name, value) if name is not None else value
+
+    # -- lifecycle hooks ---------------------------------------------------------------------
+
+    def create_resource(self, context: InitResourceContext) -> T:
+        """Return the object steps receive. May be a generator (cleanup after ``yield``)."""
+        raise DefinitionError(
+            f"{type(self).__name__} does not implement create_resource()",
+            hint="a ConfigurableResourceFactory must define create_resource(self, context) "
+            "returning (or yielding) the resource value.",
+        )
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:  # noqa: B027
+        """Called once when a run opens this resource, on the run's own copy."""
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:  # noqa: B027
+        """Called once when the run closes this resource (not if setup raised)."""
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[T]:
+        """The whole lifecycle as a context manager; override to keep a ``with`` open for the run.
+
+        The default calls ``setup_for_execution``, yields ``create_resource()``, then calls
+        ``teardown_after_execution``.
+        """
+        self.setup_for_execution(context)
+        try:
+            created = self.create_resource(context)
+            if hasattr(created, "__next__") and hasattr(created, "send"):
+                with contextlib.contextmanager(lambda: created)() as value:
+                    yield value
+            else:
+                yield created
+        finally:
+            self.teardown_after_execution(context)
+
+    # -- launch config and context -------------------------------------------------------------
+
+    @classmethod
+    def configure_at_launch(cls, **defaults: Any) -> PartialResource[Self]:
+        """A resource whose config is (partly) given at launch, in the run config.
+
+        Example:
+            >>> from outfitter import ConfigurableResource
+            >>> class Database(ConfigurableResource):
+            ...     table: str
+            >>> Database.configure_at_launch()
+            PartialResource(Database)
+        """
+        return PartialResource(cls, defaults)
+
+    def get_resource_context(self) -> InitResourceContext:
+        """The init context of the run that opened this copy (see :meth:`with_resource_context`).
+
+        Example:
+            >>> from outfitter import ConfigurableResource, build_init_resource_context
+            >>> class Paths(ConfigurableResource):
+            ...     def run_id(self):
+            ...         return self.get_resource_context().run_id
+            >>> Paths().with_resource_context(build_init_resource_context()).run_id() is None
+            True
+        """
+        ctx = self._outfitter_context or current_init_context().get()
+        if ctx is None:
+            raise InvocationError(
+                f"{type(self).__name__} has no resource context: it was not opened by a run",
+                hint="inside a run the context is bound for you; in a test use "
+                "resource.with_resource_context(build_init_resource_context(...)).",
+            )
+        return ctx
+
+    def with_resource_context(self, context: InitResourceContext) -> Self:
+        """A copy of this resource bound to ``context`` (for tests of context-using code)."""
+        copy = fresh_copy(self)
+        copy._outfitter_context = context
+        return copy
+
+    @classmethod
+    def from_resource_context(cls, context: InitResourceContext) -> Self:
+        """Build and set up the resource from an init context (config from
+        ``context.resource_config``, nested resources from ``context.resources``), for use inside
+        ``@resource`` functions. Raises if the resource needs teardown: use
+        :meth:`from_resource_context_cm` then."""
+        from .lifecycle import plan_of
+
+        resource = cls._from_context_values(context)
+        plan = plan_of(resource)
+        if plan.needs_exit:
+            raise InvocationError(
+                f"{cls.__name__} has teardown logic, which from_resource_context would skip",
+                hint=f"use `with {cls.__name__}.from_resource_context_cm(context) as resource:` "
+                "(or yield from it in a generator @resource).",
+            )
+        value, _ = plan.enter_sync(resource.with_resource_context(context), context)
+        return cast(Self, value)
+
+    @classmethod
+    @contextlib.contextmanager
+    def from_resource_context_cm(cls, context: InitResourceContext) -> Iterator[Self]:
+        """Context manager form of :meth:`from_resource_context`: set up, yield, tear down."""
+        from .lifecycle import plan_of
+
+        resource = cls._from_context_values(context)
+        plan = plan_of(resource)
+        value, exit_ = plan.enter_sync(resource.with_resource_context(context), context)
+        try:
+            yield cast(Self, value)
+        except BaseException as exc:
+            if exit_ is not None:
+                exit_(exc)
+            raise
+        if exit_ is not None:
+            exit_(None)
+
+    @classmethod
+    def _from_context_values(cls, context: InitResourceContext) -> Self:
+        info = class_info(cls)
+        config = context.resource_config
+        values = dict(config) if isinstance(config, dict) else {}
+        resources: Resources = context.resources
+        for name in info.nested:
+            if name not in values and name in resources:
+                values[name] = resources[name]
+        return cls(**values)
+
+
+class ConfigurableResource(ConfigurableResourceFactory[T], Generic[T]):
+    """A resource whose fields are its config and whose run value is (a copy of) itself.
+
+    Override ``setup_for_execution`` / ``teardown_after_execution`` to manage state kept in
+    ``PrivateAttr`` fields, or ``yield_for_execution`` (a context manager, sync or async) to keep
+    something open for the whole run.
+
+    Example:
+        >>> from pydantic import PrivateAttr
+        >>> from outfitter import ConfigurableResource, build_resources
+        >>> class Counter(ConfigurableResource):
+        ...     start: int = 0
+        ...     _value: int = PrivateAttr()
+        ...     def setup_for_execution(self, context) -> None:
+        ...         self._value = self.start
+        ...     def bump(self) -> int:
+        ...         self._value += 1
+        ...         return self._value
+        >>> with build_resources({"counter": Counter(start=41)}) as res:
+        ...     res.counter.bump()
+        42
+    """
+
+    def create_resource(self, context: InitResourceContext) -> T:
+        """A configurable resource is its own value."""
+        return cast(T, self)
+
+
+class PartialResource(Generic[R]):
+    """A resource whose config is completed at launch (from ``configure_at_launch``).
+
+    Bind it under a key, then give the rest of its config per run:
+    ``RunConfig(resources={"key": Cls(...)})`` or ``{"resources": {"key": {"config": {...}}}}``.
+
+    Example:
+        >>> from outfitter import ConfigurableResource
+        >>> class Database(ConfigurableResource):
+        ...     table: str
+        ...     schema_name: str = "public"
+        >>> Database.configure_at_launch(schema_name="raw").defaults
+        {'schema_name': 'raw'}
+    """
+
+    __slots__ = ("defaults", "resource_cls")
+
+    def __init__(self, resource_cls: type[R], defaults: dict[str, Any]) -> None:
+        problems = config_problems(
+            resource_cls, defaults, f"{resource_cls.__name__}.configure_at_launch()",
+            check_required=False,
+        )
+        if problems:
+            raise ConfigError(
+                f"invalid defaults for {resource_cls.__name__}.configure_at_launch()",
+                problems=problems,
+                hint="pass only fields the class declares, with values of their types.",
+            )
+        self.resource_cls = resource_cls
+        self.defaults = dict(defaults)
+
+    @cached_property
+    def missing_fields(self) -> tuple[str, ...]:
+        """Required fields that have no default here and must come from launch config."""
+        required = class_info(self.resource_cls).required
+        return tuple(sorted(name for name in required if name not in self.defaults))
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self.defaults.items())
+        return f"PartialResource({self.resource_cls.__name__}{args})"
+
+
+def _construction_error(cls: type, problems: list[str]) -> ConfigError:
+    return ConfigError(
+        f"invalid config for {cls.__name__}",
+        problems=problems,
+        hint="pass each field a value of its declared type; use EnvVar('NAME') for values from "
+        "the environment, or configure_at_launch() for values given per run.",
+    )

@@ -1,0 +1,143 @@
+"""``InitResourceContext``: what a resource sees while it is opened, and the ``Resources`` view of
+already-opened resources handed to resources, steps and tests."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from ..exceptions import MissingResourceError
+
+__all__ = ["InitResourceContext", "Resources", "current_init_context", "did_you_mean"]
+
+_LOG = logging.getLogger("outfitter.resources")
+
+
+def did_you_mean(name: str, candidates: Any) -> str:
+    """A ``did you mean 'x'?`` suffix for ``name`` among ``candidates`` (empty if none is close)."""
+    close = difflib.get_close_matches(name, [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+class Resources(Mapping[str, Any]):
+    """Read-only view of opened resources by key; attribute access and ``[key]`` both work.
+
+    Asking for a key that is not there raises :class:`MissingResourceError` listing the keys that
+    are, with a did-you-mean.
+
+    Example:
+        >>> res = Resources({"db": 1}, owner="resource 'client'")
+        >>> res.db
+        1
+        >>> res.dbb
+        Traceback (most recent call last):
+        ...
+        outfitter.exceptions.MissingResourceError: resource 'client' has no resource 'dbb'; it has: 'db'. Did you mean 'db'?
+        Hint: declare the dependency (a nested field, required_resource_keys, or a parameter) and bind it.
+    """
+
+    __slots__ = ("_owner", "_values")
+
+    def __init__(self, values: Mapping[str, Any], owner: str = "this context") -> None:
+        object.__setattr__(self, "_values", dict(values))
+        object.__setattr__(self, "_owner", owner)
+
+    def _missing(self, key: str) -> MissingResourceError:
+        have = ", ".join(repr(k) for k in sorted(self._values)) or "none"
+        return MissingResourceError(
+            f"{self._owner} has no resource {key!r}; it has: {have}."
+            + did_you_mean(key, self._values),
+            keys=[key],
+            hint="declare the dependency (a nested field, required_resource_keys, or a parameter) "
+            "and bind it.",
+        )
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        try:
+            return self._values[key]
+        except KeyError:
+            raise self._missing(key) from None
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise self._missing(key) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("Resources is read-only")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._values)
+
+    def __repr__(self) -> str:
+        return f"Resources({', '.join(sorted(self._values))})"
+
+
+_EMPTY = Resources({})
+
+
+class InitResourceContext:
+    """What a resource receives while it is opened.
+
+    Attributes:
+        resource_config: the resource's resolved config (a dict; for ``@resource`` functions with a
+            pydantic schema, the validated model).
+        resources: the already-opened resources it depends on (:class:`Resources`).
+        instance: the run's :class:`~outfitter.Instance`, or None outside a run.
+        run_id: the run's id, or None outside a run.
+        log: a logger named after the resource key.
+        resource_key: the key the resource is bound under (None when built by hand).
+
+    Example:
+        >>> from outfitter import build_init_resource_context
+        >>> ctx = build_init_resource_context(config={"url": "sqlite://"})
+        >>> ctx.resource_config["url"]
+        'sqlite://'
+    """
+
+    __slots__ = ("instance", "log", "resource_config", "resource_key", "resources", "run_id")
+
+    def __init__(
+        self,
+        resource_config: Any = None,
+        resources: Resources | None = None,
+        instance: Any = None,
+        run_id: str | None = None,
+        log: logging.Logger | None = None,
+        resource_key: str | None = None,
+    ) -> None:
+        self.resource_config = {} if resource_config is None else resource_config
+        self.resources = _EMPTY if resources is None else resources
+        self.instance = instance
+        self.run_id = run_id
+        self.log = log or _LOG
+        self.resource_key = resource_key
+
+    def replace(self, **changes: Any) -> InitResourceContext:
+        """A copy with some attributes changed."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        return InitResourceContext(**values)
+
+    def __repr__(self) -> str:
+        return f"InitResourceContext(resource_key={self.resource_key!r}, run_id={self.run_id!r})"
+
+
+_CURRENT: ContextVar[InitResourceContext | None] = ContextVar("outfitter_init_ctx", default=None)
+
+
+def current_init_context() -> ContextVar[InitResourceContext | None]:
+    """The context variable holding the context of the resource being opened right now."""
+    return _CURRENT

@@ -1,0 +1,162 @@
+"""Every error Outfitter raises on purpose.
+
+All of them derive from :class:`OutfitterError`, so ``except OutfitterError`` catches anything the
+library reports about *your* code, configuration or resources. Each message names the thing that is
+wrong (resource key, field path, class) and ends with a line starting ``Hint:`` that says how to fix
+it. Errors that gather several problems keep them in ``.problems`` and list them all at once.
+
+Hierarchy::
+
+    OutfitterError
+    ├── DefinitionError            definitions are inconsistent (cycles, scopes, shapes, types)
+    │   └── MissingResourceError   something asks for a resource key nobody bound
+    ├── ConfigError                config, launch config or environment variables are wrong
+    ├── ResourceInitError          a resource failed to open (setup, __enter__, generator start)
+    ├── TeardownError              one or more resources failed to close
+    └── InvocationError            an API was used in a way that cannot work (sync/async, `with`)
+
+Example:
+    >>> from outfitter.exceptions import ConfigError, OutfitterError
+    >>> issubclass(ConfigError, OutfitterError)
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+__all__ = [
+    "ConfigError",
+    "DefinitionError",
+    "InvocationError",
+    "MissingResourceError",
+    "OutfitterError",
+    "ResourceInitError",
+    "TeardownError",
+]
+
+
+class OutfitterError(Exception):
+    """Base class of every error Outfitter raises about user code, config or resources.
+
+    ``problems`` holds one line per problem (a single-problem error has one entry) and ``hint`` the
+    advice that ends the message.
+
+    Example:
+        >>> err = OutfitterError("resource 'db' is broken", hint="fix it")
+        >>> str(err)
+        "resource 'db' is broken\\nHint: fix it"
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, problems: Sequence[str] = ()
+    ) -> None:
+        self.summary = message
+        self.hint = hint
+        self.problems: tuple[str, ...] = tuple(problems) or (message,)
+        text = message
+        if problems:
+            text += "".join(f"\n  - {line}" for line in problems)
+        if hint:
+            text += f"\nHint: {hint}"
+        super().__init__(text)
+
+
+class DefinitionError(OutfitterError):
+    """Definitions cannot work as written: a cycle, a scope violation, an ambiguous lifecycle shape,
+    a type mismatch between a bound resource and the parameter that asks for it.
+
+    Example:
+        >>> raise DefinitionError("resource 'a' depends on itself", hint="remove the cycle")
+        Traceback (most recent call last):
+        ...
+        outfitter.exceptions.DefinitionError: resource 'a' depends on itself
+        Hint: remove the cycle
+    """
+
+
+class MissingResourceError(DefinitionError):
+    """A step, resource or test asks for a resource key that is not bound.
+
+    ``keys`` holds the missing keys.
+
+    Example:
+        >>> MissingResourceError("no resource 'db'", keys=["db"]).keys
+        ('db',)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        keys: Sequence[str] = (),
+        hint: str | None = None,
+        problems: Sequence[str] = (),
+    ) -> None:
+        self.keys = tuple(keys)
+        super().__init__(message, hint=hint, problems=problems)
+
+
+class ConfigError(OutfitterError):
+    """Config is missing, unknown, ill-typed, or refers to an environment variable that is unset.
+
+    Messages give the resource key and the field path (``db.port``) but never a secret value.
+
+    Example:
+        >>> str(ConfigError("resource 'db', field 'port': not an integer", hint="use a number"))
+        "resource 'db', field 'port': not an integer\\nHint: use a number"
+    """
+
+
+class ResourceInitError(OutfitterError):
+    """A resource raised while it was being opened. ``key`` names it; ``__cause__`` is the error.
+
+    Example:
+        >>> ResourceInitError("resource 'db' failed to open", key="db").key
+        'db'
+    """
+
+    def __init__(self, message: str, *, key: str, hint: str | None = None) -> None:
+        self.key = key
+        super().__init__(message, hint=hint)
+
+
+class TeardownError(OutfitterError):
+    """One or more resources raised while being closed. Every other resource was still closed.
+
+    ``errors`` maps each failed key to the exception its teardown raised, in closing order.
+
+    Example:
+        >>> err = TeardownError({"db": RuntimeError("commit failed")})
+        >>> err.keys
+        ('db',)
+    """
+
+    def __init__(
+        self, errors: dict[str, BaseException], *, redact: Callable[[str], str] = str
+    ) -> None:
+        self.errors = dict(errors)
+        self.keys = tuple(errors)
+        names = ", ".join(repr(k) for k in self.keys)
+        problems = [
+            f"{key}: {type(exc).__name__}: {redact(str(exc))}" for key, exc in errors.items()
+        ]
+        super().__init__(
+            f"{len(errors)} resource(s) failed to close: {names}",
+            problems=problems,
+            hint="every other resource was still closed; fix the teardown of the keys listed "
+            "(teardown_after_execution, the code after `yield`, or __exit__).",
+        )
+
+
+class InvocationError(OutfitterError):
+    """An API was called in a way that cannot work: a resource that needs ``with`` used without it,
+    an async resource opened from sync code, a closed scope used again.
+
+    Example:
+        >>> raise InvocationError("scope is closed", hint="open a new scope")
+        Traceback (most recent call last):
+        ...
+        outfitter.exceptions.InvocationError: scope is closed
+        Hint: open a new scope
+    """
