@@ -137,7 +137,9 @@ class ResourceRecorder:
             self.record("open", name)
             try:
                 yield result
-            except BaseException as exc:  # pragma: no cover - generators are resumed, not thrown into
+            except (
+                BaseException
+            ) as exc:  # pragma: no cover - generators are resumed, not thrown into
                 self.exceptions[name] = exc
                 raise
             finally:

@@ -7,7 +7,7 @@ uses the name there. The resolved value is never kept anywhere that is shown or 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import builtins
 from typing import Any, ClassVar, NoReturn
 
 from ..exceptions import ConfigError
@@ -46,7 +46,10 @@ class EnvVar(str):
     """
 
     kind: ClassVar[str] = "str"
-    _convert: ClassVar[Callable[[str], Any]] = staticmethod(lambda raw: raw)
+
+    @staticmethod
+    def _convert(raw: str) -> Any:
+        return raw
 
     __slots__ = ()
 
@@ -120,7 +123,7 @@ class EnvVar(str):
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.env_var_name,))
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> EnvVar:
+    def __deepcopy__(self, memo: dict[builtins.int, Any]) -> EnvVar:
         return self
 
     def __copy__(self) -> EnvVar:
@@ -129,19 +132,31 @@ class EnvVar(str):
 
 class _IntEnvVar(EnvVar):
     kind = "int"
-    _convert = staticmethod(int)
+
+    @staticmethod
+    def _convert(raw: str) -> Any:
+        return int(raw)
+
     __slots__ = ()
 
 
 class _FloatEnvVar(EnvVar):
     kind = "float"
-    _convert = staticmethod(float)
+
+    @staticmethod
+    def _convert(raw: str) -> Any:
+        return float(raw)
+
     __slots__ = ()
 
 
 class _BoolEnvVar(EnvVar):
     kind = "bool"
-    _convert = staticmethod(_to_bool)
+
+    @staticmethod
+    def _convert(raw: str) -> Any:
+        return _to_bool(raw)
+
     __slots__ = ()
 
 
@@ -186,7 +201,9 @@ def resolve_env_vars(
         try:
             return value._convert(raw)
         except ValueError as exc:
-            problems.append(f"{path}: environment variable {name} is not a valid {value.kind} ({exc})")
+            problems.append(
+                f"{path}: environment variable {name} is not a valid {value.kind} ({exc})"
+            )
             return None
     if isinstance(value, dict):
         return {

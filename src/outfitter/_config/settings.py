@@ -32,7 +32,7 @@ class OutfitterSettings(BaseSettings):
 def get_settings() -> OutfitterSettings:
     """Read the settings now (a change in the environment is seen by the next call)."""
     env_file = os.environ.get("OUTFITTER_ENV_FILE", ".env")
-    return OutfitterSettings(_env_file=env_file)  # type: ignore[call-arg]
+    return OutfitterSettings(_env_file=env_file)
 
 
 class _DotEnvCache:

@@ -102,12 +102,10 @@ class RunScope:
         if parent is not None and run_id is None:
             self._env: OpenEnv = parent._env
         else:
-            self._env = OpenEnv(
-                EnvLookup(env_file), set(), run_id or uuid.uuid4().hex, instance
-            )
-        self._listener = listener if listener is not None else (
-            parent._listener if parent is not None else None
-        )
+            self._env = OpenEnv(EnvLookup(env_file), set(), run_id or uuid.uuid4().hex, instance)
+        if listener is None and parent is not None:
+            listener = parent._listener
+        self._listener: Listener | None = listener
         self._values: dict[str, Any] = {}
         self._opened: list[str] = []
         self._stack: list[tuple[str, Exit]] = []
@@ -313,7 +311,7 @@ class RunScope:
                 started = time.perf_counter()
                 try:
                     target, ctx = spec.prepare(self._env, deps)
-                    value, exit_ = spec.lifecycle.enter_sync(target, ctx)
+                    value, exit_ = spec.lifecycle.enter_sync(target, ctx)  # type: ignore[arg-type]
                 except BaseException as exc:
                     self._fail(spec, exc)
                 self._opened_one(spec, value, exit_, started)
@@ -336,13 +334,15 @@ class RunScope:
                 started = time.perf_counter()
                 try:
                     target, ctx = spec.prepare(self._env, deps)
-                    value, exit_ = await spec.lifecycle.enter_async(target, ctx)
+                    value, exit_ = await spec.lifecycle.enter_async(target, ctx)  # type: ignore[arg-type]
                 except BaseException as exc:
                     await self._afail(spec, exc)
                 self._opened_one(spec, value, exit_, started)
             return values[key]
 
-    def _opened_one(self, spec: ResourceSpec, value: Any, exit_: Exit | None, started: float) -> None:
+    def _opened_one(
+        self, spec: ResourceSpec, value: Any, exit_: Exit | None, started: float
+    ) -> None:
         self._values[spec.key] = value
         self._opened.append(spec.key)
         if exit_ is not None:
@@ -382,8 +382,9 @@ class RunScope:
             f"resource {spec.key!r} ({spec.label}) failed to open: "
             f"{type(exc).__name__}: {self.redact(str(exc))}",
             key=spec.key,
-            hint=f"the error was raised by the resource's own setup code ({spec.lifecycle.shape.value})"
-            f"; see the chained exception for its traceback.{closed}",
+            hint="the error was raised by the resource's own setup code "
+            f"({spec.lifecycle.shape.value}); see the chained exception for its traceback."
+            + closed,
         )
 
     # -- closing -------------------------------------------------------------------------------

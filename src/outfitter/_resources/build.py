@@ -22,7 +22,7 @@ def _launch(resource_config: Mapping[str, Any] | RunConfig | None) -> Any:
     return {"resources": dict(resource_config)}
 
 
-class build_resources:  # noqa: N801 - used like a function, as in Dagster
+class build_resources:
     """Open resources outside a run, for scripts, notebooks and tests.
 
     Every bound key is opened on entry (dependencies first) and closed in reverse on exit; the
@@ -47,8 +47,9 @@ class build_resources:  # noqa: N801 - used like a function, as in Dagster
         instance: Any = None,
         run_id: str | None = None,
     ) -> None:
-        self._scope = RunScope(resources, _launch(resource_config), run_id=run_id,
-                               instance=instance)
+        self._scope = RunScope(
+            resources, _launch(resource_config), run_id=run_id, instance=instance
+        )
 
     def _keys(self) -> list[str]:
         return list(self._scope.plan.bindings)
@@ -89,7 +90,7 @@ class _BuiltInitResourceContext(InitResourceContext):
         self._opened: Resources | None = None
         super().__init__(resource_config=config, instance=instance, run_id=run_id)
 
-    @property  # type: ignore[override]
+    @property
     def resources(self) -> Resources:
         if self._opened is None:
             plan = plan_for(self._given)
@@ -112,8 +113,9 @@ class _BuiltInitResourceContext(InitResourceContext):
 
     def __enter__(self) -> _BuiltInitResourceContext:
         self._scope = RunScope(self._given, run_id=self.run_id, instance=self.instance)
-        self._opened = Resources(self._scope.open(list(self._scope.plan.bindings)),
-                                 owner="this context")
+        self._opened = Resources(
+            self._scope.open(list(self._scope.plan.bindings)), owner="this context"
+        )
         return self
 
     def __exit__(

@@ -10,16 +10,16 @@ resource, on a fresh copy (copy-on-init). Opening is the run scope's business (`
 from __future__ import annotations
 
 import contextlib
+import inspect
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
-from typing_extensions import Self
 
 from .._config.env_var import EnvVar, contains_env_var
 from ..exceptions import ConfigError, DefinitionError, InvocationError
@@ -56,10 +56,12 @@ class ClassInfo:
     nested: dict[str, NestedField]
     config_fields: tuple[str, ...]
     required: frozenset[str]
+    private_constants: tuple[tuple[str, Any], ...]
     private_defaults: tuple[tuple[str, Any], ...]
     scope: Scope
 
 
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, tuple, frozenset)
 _INFO: weakref.WeakKeyDictionary[type, ClassInfo] = weakref.WeakKeyDictionary()
 
 
@@ -93,16 +95,19 @@ def class_info(cls: type[ConfigurableResourceFactory[Any]]) -> ClassInfo:
             config.append(name)
         if field.is_required():
             required.add(name)
-    private = tuple(
-        (name, attr)
-        for name, attr in (cls.__private_attributes__ or {}).items()
-        if attr.default is not PydanticUndefined or attr.default_factory is not None
-    )
+    constants: dict[str, Any] = {}
+    private: list[tuple[str, Any]] = []
+    for name, attr in (cls.__private_attributes__ or {}).items():
+        if attr.default_factory is None and isinstance(attr.default, _IMMUTABLE):
+            constants[name] = attr.default
+        elif attr.default is not PydanticUndefined or attr.default_factory is not None:
+            private.append((name, attr))
     info = ClassInfo(
         nested=nested,
         config_fields=tuple(config),
         required=frozenset(required),
-        private_defaults=private,
+        private_constants=tuple(constants.items()),
+        private_defaults=tuple(private),
         scope=parse_scope(getattr(cls, "_outfitter_scope", Scope.RUN), cls.__name__),
     )
     _INFO[cls] = info
@@ -147,8 +152,7 @@ def config_problems(
     ill-typed values. Values only known at launch (EnvVars, partials) are not type-checked here."""
     info = class_info(cls)
     problems = [
-        f"{owner}: unknown field '{prefix}{name}'"
-        + _did_you_mean(name, cls.model_fields)
+        f"{owner}: unknown field '{prefix}{name}'" + _did_you_mean(name, cls.model_fields)
         for name in values
         if name not in cls.model_fields
     ]
@@ -194,7 +198,9 @@ def fresh_copy(resource: R, updates: dict[str, Any] | None = None) -> R:
     object.__setattr__(new, "__dict__", fields)
     object.__setattr__(new, "__pydantic_fields_set__", set(resource.__pydantic_fields_set__))
     object.__setattr__(new, "__pydantic_extra__", None)
-    private = {name: attr.get_default() for name, attr in info.private_defaults}
+    private = dict(info.private_constants)
+    for name, attr in info.private_defaults:
+        private[name] = attr.get_default()
     object.__setattr__(new, "__pydantic_private__", private)
     return new
 
@@ -310,10 +316,10 @@ class ConfigurableResourceFactory(BaseModel, Generic[T]):
             "returning (or yielding) the resource value.",
         )
 
-    def setup_for_execution(self, context: InitResourceContext) -> None:  # noqa: B027
+    def setup_for_execution(self, context: InitResourceContext) -> None:
         """Called once when a run opens this resource, on the run's own copy."""
 
-    def teardown_after_execution(self, context: InitResourceContext) -> None:  # noqa: B027
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
         """Called once when the run closes this resource (not if setup raised)."""
 
     @contextlib.contextmanager
@@ -325,10 +331,14 @@ class ConfigurableResourceFactory(BaseModel, Generic[T]):
         """
         self.setup_for_execution(context)
         try:
-            created = self.create_resource(context)
-            if hasattr(created, "__next__") and hasattr(created, "send"):
-                with contextlib.contextmanager(lambda: created)() as value:
-                    yield value
+            created: Any = self.create_resource(context)
+            if inspect.isgenerator(created):
+                yield cast(T, next(created))
+                for _ in created:
+                    raise DefinitionError(
+                        f"{type(self).__name__}.create_resource yielded more than once",
+                        hint="yield exactly once; put cleanup after that yield.",
+                    )
             else:
                 yield created
         finally:
@@ -471,7 +481,9 @@ class PartialResource(Generic[R]):
 
     def __init__(self, resource_cls: type[R], defaults: dict[str, Any]) -> None:
         problems = config_problems(
-            resource_cls, defaults, f"{resource_cls.__name__}.configure_at_launch()",
+            resource_cls,
+            defaults,
+            f"{resource_cls.__name__}.configure_at_launch()",
             check_required=False,
         )
         if problems:

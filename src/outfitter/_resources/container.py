@@ -54,7 +54,7 @@ class _ResourceContainerMeta(_Meta):  # type: ignore[misc,valid-type]
         return super().__new__(mcs, name, bases, wrapped)
 
 
-class ResourceContainer(containers.DeclarativeContainer, metaclass=_ResourceContainerMeta):  # type: ignore[misc]
+class ResourceContainer(containers.DeclarativeContainer, metaclass=_ResourceContainerMeta):
     """A dependency-injector ``DeclarativeContainer`` whose attributes are resources.
 
     Attributes may be any resource form (configurable resources, ``@resource`` functions,
@@ -157,8 +157,10 @@ def plan_of_bindings(resources: Any) -> ResourcePlan:
     snapshot = tuple(bindings.items())
     cache_key = id(resources)
     hit = _PLAN_CACHE.get(cache_key)
-    if hit is not None and len(hit[0]) == len(snapshot) and all(
-        a[0] == b[0] and a[1] is b[1] for a, b in zip(hit[0], snapshot, strict=True)
+    if (
+        hit is not None
+        and len(hit[0]) == len(snapshot)
+        and all(a[0] == b[0] and a[1] is b[1] for a, b in zip(hit[0], snapshot, strict=True))
     ):
         return hit[1]
     plan = ResourcePlan(bindings)
@@ -223,8 +225,14 @@ def provider_spec(
         return (lambda fn: fn(*a, **kw)), ctx
 
     return ResourceSpec(
-        key, obj, tuple((d, d) for d in deps), Scope.RUN, lifecycle, prepare_provider,
-        label, log=log,
+        key,
+        obj,
+        tuple((d, d) for d in deps),
+        Scope.RUN,
+        lifecycle,
+        prepare_provider,
+        label,
+        log=log,
     )
 
 

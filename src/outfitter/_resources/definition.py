@@ -40,9 +40,7 @@ class _ConfigSchema:
         else:
             self._adapter = TypeAdapter(schema)
         if self._model is not None:
-            self.required = tuple(
-                n for n, f in self._model.model_fields.items() if f.is_required()
-            )
+            self.required = tuple(n for n, f in self._model.model_fields.items() if f.is_required())
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -121,7 +119,7 @@ class ResourceDefinition:
     @property
     def config_schema(self) -> ConfigSchema:
         """The schema the config is validated against (None: no config)."""
-        return self.config.source  # type: ignore[no-any-return]
+        return self.config.source
 
     @staticmethod
     def hardcoded_resource(value: Any, description: str | None = None) -> ResourceDefinition:

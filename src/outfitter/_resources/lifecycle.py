@@ -153,11 +153,10 @@ def classify_function(fn: Callable[..., Any], what: str, takes_context: bool) ->
         >>> classify_function(lambda: 1, "resource 'x'", False).shape
         <Shape.FUNCTION: 'function'>
     """
-    call: Callable[[Any, InitResourceContext], Any]
-    if takes_context:
-        call = lambda f, ctx: f(ctx)  # noqa: E731
-    else:
-        call = lambda f, ctx: f()  # noqa: E731
+
+    def call(f: Any, ctx: InitResourceContext) -> Any:
+        return f(ctx) if takes_context else f()
+
     is_cm, is_acm = _is_cm_function(fn)
     if is_cm:
 
@@ -171,8 +170,10 @@ def classify_function(fn: Callable[..., Any], what: str, takes_context: bool) ->
         async def enter_async(target: Any, ctx: InitResourceContext) -> tuple[Any, Exit | None]:
             return await _aenter_result(call(target, ctx), what)
 
-        shape = Shape.CONTEXT_MANAGER if is_acm else (
-            Shape.GENERATOR if inspect.isasyncgenfunction(fn) else Shape.FUNCTION
+        shape = (
+            Shape.CONTEXT_MANAGER
+            if is_acm
+            else (Shape.GENERATOR if inspect.isasyncgenfunction(fn) else Shape.FUNCTION)
         )
         needs_exit = shape is not Shape.FUNCTION
         return Lifecycle(shape, True, needs_exit, _async_only(what, _ASYNC_FIX), enter_async)
@@ -196,7 +197,7 @@ def _overrides(cls: type, name: str, base: type) -> bool:
     return getattr(cls, name) is not getattr(base, name)
 
 
-def _classify_configurable(cls: type) -> Lifecycle:
+def _classify_configurable(cls: Any) -> Lifecycle:
     from .configurable import ConfigurableResource, ConfigurableResourceFactory
 
     base = ConfigurableResourceFactory
@@ -211,8 +212,14 @@ def _classify_configurable(cls: type) -> Lifecycle:
 
     if yield_override:
         if has_setup or has_teardown:
-            both = [n for n, on in (("setup_for_execution", has_setup),
-                                    ("teardown_after_execution", has_teardown)) if on]
+            both = [
+                n
+                for n, on in (
+                    ("setup_for_execution", has_setup),
+                    ("teardown_after_execution", has_teardown),
+                )
+                if on
+            ]
             raise DefinitionError(
                 f"{what} overrides yield_for_execution and also {' and '.join(both)}; "
                 "the override replaces the default lifecycle, so those hooks would never run",
@@ -226,7 +233,7 @@ def _classify_configurable(cls: type) -> Lifecycle:
                 f"{what}.yield_for_execution is a bare generator, not a context manager",
                 hint=f"decorate it with @contextlib.{deco}.",
             )
-        is_cm, is_acm = _is_cm_function(fn)
+        _, is_acm = _is_cm_function(fn)
         if is_acm:
 
             async def enter_yield_async(
@@ -236,8 +243,11 @@ def _classify_configurable(cls: type) -> Lifecycle:
                 return await cm.__aenter__(), _acm_exit(cm)
 
             return Lifecycle(
-                Shape.CONTEXT_MANAGER, True, True,
-                _async_only(f"{what}.yield_for_execution", _ASYNC_FIX), enter_yield_async,
+                Shape.CONTEXT_MANAGER,
+                True,
+                True,
+                _async_only(f"{what}.yield_for_execution", _ASYNC_FIX),
+                enter_yield_async,
             )
 
         def enter_yield(target: Any, ctx: InitResourceContext) -> tuple[Any, Exit | None]:
@@ -256,9 +266,7 @@ def _classify_configurable(cls: type) -> Lifecycle:
                 )
             return cm.__enter__(), _cm_exit(cm)
 
-        async def enter_yield_any(
-            target: Any, ctx: InitResourceContext
-        ) -> tuple[Any, Exit | None]:
+        async def enter_yield_any(target: Any, ctx: InitResourceContext) -> tuple[Any, Exit | None]:
             cm = target.yield_for_execution(ctx)
             if hasattr(cm, "__aenter__") and not hasattr(cm, "__enter__"):
                 return await cm.__aenter__(), _acm_exit(cm)
@@ -277,11 +285,15 @@ def _classify_configurable(cls: type) -> Lifecycle:
         inspect.iscoroutinefunction(create_fn) or inspect.isasyncgenfunction(create_fn)
     )
     is_async = setup_async or teardown_async or create_async
-    needs_exit = has_teardown or create_gen or (
-        custom_create and inspect.isasyncgenfunction(create_fn)
+    needs_exit = (
+        has_teardown or create_gen or (custom_create and inspect.isasyncgenfunction(create_fn))
     )
-    shape = Shape.HOOKS if (has_setup or has_teardown) else (
-        Shape.GENERATOR if create_gen or inspect.isasyncgenfunction(create_fn) else Shape.VALUE
+    shape = (
+        Shape.HOOKS
+        if (has_setup or has_teardown)
+        else (
+            Shape.GENERATOR if create_gen or inspect.isasyncgenfunction(create_fn) else Shape.VALUE
+        )
     )
     create_what = f"{what}.create_resource"
 
@@ -393,7 +405,7 @@ def check_manager_class(cls: type) -> None:
         )
 
 
-def _classify_manager(cls: type) -> Lifecycle:
+def _classify_manager(cls: Any) -> Lifecycle:
     check_manager_class(cls)
     setup = getattr(cls, "setup", None)
     cleanup = cls.cleanup

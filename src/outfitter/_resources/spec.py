@@ -131,18 +131,20 @@ def normalize(
         lifecycle = plan_of(obj)
 
         def prepare_manager(env: OpenEnv, deps: dict[str, Any]) -> tuple[Any, InitResourceContext]:
-            return obj, InitResourceContext(
-                None, None, env.instance, env.run_id, log, key
-            )
+            return obj, InitResourceContext(None, None, env.instance, env.run_id, log, key)
 
-        return [ResourceSpec(key, obj, (), Scope.RUN, lifecycle, prepare_manager, _label(obj),
-                             owner, log=log)]
+        return [
+            ResourceSpec(
+                key, obj, (), Scope.RUN, lifecycle, prepare_manager, _label(obj), owner, log=log
+            )
+        ]
 
     def prepare_value(env: OpenEnv, deps: dict[str, Any]) -> tuple[Any, None]:
         return obj, None
 
-    return [ResourceSpec(key, obj, (), Scope.RUN, VALUE, prepare_value, _label(obj), owner,
-                         log=log)]
+    return [
+        ResourceSpec(key, obj, (), Scope.RUN, VALUE, prepare_value, _label(obj), owner, log=log)
+    ]
 
 
 def _function_spec(
@@ -174,8 +176,16 @@ def _function_spec(
         return obj.resource_fn, ctx
 
     return ResourceSpec(
-        key, obj, deps, obj.scope, obj.lifecycle, prepare_fn, _label(obj), owner,
-        launch_fields=tuple(sorted(raw)) if isinstance(raw, Mapping) else (), log=log,
+        key,
+        obj,
+        deps,
+        obj.scope,
+        obj.lifecycle,
+        prepare_fn,
+        _label(obj),
+        owner,
+        launch_fields=tuple(sorted(raw)) if isinstance(raw, Mapping) else (),
+        log=log,
     )
 
 
@@ -258,7 +268,9 @@ def _configurable(
             if problems_:
                 raise _env_error(key, problems_)
             if env_originals:
-                copy._outfitter_env_fields = env_originals
+                private = copy.__pydantic_private__
+                assert private is not None
+                private["_outfitter_env_fields"] = env_originals
         data = copy.__dict__
         ctx = InitResourceContext(
             {n: data[n] for n in config_fields},
@@ -268,14 +280,22 @@ def _configurable(
             log,
             key,
         )
-        copy._outfitter_context = ctx
+        copy.__pydantic_private__["_outfitter_context"] = ctx  # type: ignore[index]
         return copy, ctx
 
     specs.insert(
         0,
         ResourceSpec(
-            key, source, dep_tuple, info.scope, lifecycle, prepare, _label(source), owner,
-            launch_fields=tuple(sorted(dirty)), log=log,
+            key,
+            source,
+            dep_tuple,
+            info.scope,
+            lifecycle,
+            prepare,
+            _label(source),
+            owner,
+            launch_fields=tuple(sorted(dirty)),
+            log=log,
         ),
     )
     return specs
@@ -292,7 +312,7 @@ class ResourcePlan:
     in open order (dependencies first, ties by key name).
     """
 
-    __slots__ = ("bindings", "closure", "identity", "order", "specs")
+    __slots__ = ("bindings", "closure", "identity", "needs_config", "order", "specs")
 
     def __init__(self, bindings: Mapping[str, Any], *, _launch: Mapping[str, Any] | None = None):
         self.bindings = dict(bindings)
@@ -315,6 +335,12 @@ class ResourcePlan:
                 "in one go.",
                 **kwargs,
             )
+        self.needs_config = tuple(
+            k
+            for k, s in specs.items()
+            if isinstance(s.source, PartialResource)
+            or (isinstance(s.source, ResourceDefinition) and s.source.config.required)
+        )
         self.order = self._topological_order()
         position = {k: i for i, k in enumerate(self.order)}
         self.closure: dict[str, tuple[str, ...]] = {}
@@ -327,7 +353,7 @@ class ResourcePlan:
     def _check_graph(self) -> list[str]:
         problems = []
         for spec in self.specs.values():
-            for alias, dep in spec.deps:
+            for _alias, dep in spec.deps:
                 other = self.specs.get(dep)
                 if other is None:
                     problems.append(
@@ -413,22 +439,20 @@ class ResourcePlan:
         """This plan with launch config applied: a plan sharing the graph, with re-made specs for
         the configured keys. All problems (unknown keys or fields, wrong types, missing launch
         config) are raised together."""
+        if not launch and not self.needs_config:
+            return self
         launch = dict(launch or {})
         problems: list[str] = []
         routed: dict[str, dict[str, Any]] = {}
         for key, config in launch.items():
             self._route(key, config, routed, problems)
-        for key, spec in self.specs.items():
-            src = spec.source
+        for key in self.needs_config:
+            src = self.specs[key].source
             if isinstance(src, PartialResource) and key not in routed and src.missing_fields:
                 problems.append(
                     f"resource {key!r} needs launch config for: {', '.join(src.missing_fields)}"
                 )
-            elif (
-                isinstance(src, ResourceDefinition)
-                and src.config.required
-                and key not in routed
-            ):
+            elif isinstance(src, ResourceDefinition) and src.config.required and key not in routed:
                 problems.append(
                     f"resource {key!r} needs config for: {', '.join(src.config.required)}"
                 )
@@ -437,21 +461,22 @@ class ResourcePlan:
         new_specs = dict(self.specs)
         for key, config in routed.items():
             spec = self.specs[key]
-            made = normalize(key, spec.source, self.identity, problems, launch=config,
-                             owner=spec.owner)
+            made = normalize(
+                key, spec.source, self.identity, problems, launch=config, owner=spec.owner
+            )
             new_specs[key] = made[0]
         if problems:
             raise ConfigError(
                 f"{len(problems)} problem(s) in the launch config",
                 problems=problems,
                 hint="give launch config as RunConfig(resources={'key': Cls(field=...)}) or "
-                "{'resources': {'key': {'config': {'field': ...}}}}; "
-                + self._example(problems),
+                "{'resources': {'key': {'config': {'field': ...}}}}; " + self._example(problems),
             )
         bound = object.__new__(ResourcePlan)
         bound.bindings = self.bindings
         bound.identity = self.identity
         bound.specs = new_specs
+        bound.needs_config = ()
         bound.order = self.order
         bound.closure = self.closure
         return bound
@@ -473,7 +498,7 @@ class ResourcePlan:
         self, key: str, config: Any, routed: dict[str, dict[str, Any]], problems: list[str]
     ) -> None:
         spec = self.specs.get(key)
-        if spec is None or spec.owner is not None and key not in self.bindings:
+        if spec is None or (spec.owner is not None and key not in self.bindings):
             problems.append(
                 f"launch config for resource {key!r}, which is not bound."
                 + did_you_mean(key, self.bindings)
@@ -528,7 +553,9 @@ class ResourcePlan:
                 )
         problems.extend(
             config_problems(
-                cls, {**code_values, **own}, f"resource {key!r}",
+                cls,
+                {**code_values, **own},
+                f"resource {key!r}",
                 check_required=isinstance(src, PartialResource),
             )
         )
