@@ -307,8 +307,8 @@ class RunScope:
                         hint="open it from async code (`async with scope:` and `await "
                         "scope.aget(key)`, or an async step), or make it synchronous.",
                     )
-                deps = {alias: values[d] for alias, d in spec.deps}
-                started = time.perf_counter()
+                deps = {alias: values[d] for alias, d in spec.deps} if spec.deps else {}
+                started = time.perf_counter() if self._listener is not None else 0.0
                 try:
                     target, ctx = spec.prepare(self._env, deps)
                     value, exit_ = spec.lifecycle.enter_sync(target, ctx)  # type: ignore[arg-type]

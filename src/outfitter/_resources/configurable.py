@@ -54,6 +54,7 @@ class ClassInfo:
     """What Outfitter needs to know about a resource class, computed once per class."""
 
     nested: dict[str, NestedField]
+    field_names: tuple[str, ...]
     config_fields: tuple[str, ...]
     required: frozenset[str]
     private_constants: tuple[tuple[str, Any], ...]
@@ -104,6 +105,7 @@ def class_info(cls: type[ConfigurableResourceFactory[Any]]) -> ClassInfo:
             private.append((name, attr))
     info = ClassInfo(
         nested=nested,
+        field_names=tuple(cls.model_fields),
         config_fields=tuple(config),
         required=frozenset(required),
         private_constants=tuple(constants.items()),
@@ -186,13 +188,17 @@ def _copy_state(src: BaseModel, dst: BaseModel) -> None:
     object.__setattr__(dst, "__pydantic_private__", src.__pydantic_private__)
 
 
-def fresh_copy(resource: R, updates: dict[str, Any] | None = None) -> R:
+def fresh_copy(
+    resource: R, updates: dict[str, Any] | None = None, info: ClassInfo | None = None
+) -> R:
     """A new instance with the same field values (plus ``updates``), fresh private state and no
     cached properties: what a run receives (copy-on-init). The original is never mutated."""
     cls = type(resource)
-    info = class_info(cls)
+    if info is None:
+        info = class_info(cls)
     new = cls.__new__(cls)
-    fields = {name: resource.__dict__[name] for name in cls.model_fields}
+    data = resource.__dict__
+    fields = {name: data[name] for name in info.field_names}
     if updates:
         fields.update(updates)
     object.__setattr__(new, "__dict__", fields)
@@ -266,6 +272,15 @@ class ConfigurableResourceFactory(BaseModel, Generic[T]):
         super().__init_subclass__(**kwargs)
         if scope is not None:
             cls._outfitter_scope = parse_scope(scope, cls.__name__)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        # Reject ambiguous lifecycle shapes where the class is written, not when it is bound.
+        from .lifecycle import plan_of_class
+
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.__module__ != __name__:  # the base classes below are not resources themselves
+            plan_of_class(cls)
 
     def __init__(self, **data: Any) -> None:
         cls = type(self)

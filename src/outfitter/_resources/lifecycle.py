@@ -433,6 +433,15 @@ def _classify_manager(cls: Any) -> Lifecycle:
 _CLASS_PLANS: weakref.WeakKeyDictionary[type, Lifecycle] = weakref.WeakKeyDictionary()
 
 
+def plan_of_class(cls: type) -> Lifecycle:
+    """The lifecycle of a configurable resource class (classified once, cached)."""
+    plan = _CLASS_PLANS.get(cls)
+    if plan is None:
+        plan = _classify_configurable(cls)
+        _CLASS_PLANS[cls] = plan
+    return plan
+
+
 def plan_of(target: Any) -> Lifecycle:
     """The lifecycle of any resource form (cached per class for classes)."""
     from .configurable import ConfigurableResourceFactory
@@ -441,13 +450,10 @@ def plan_of(target: Any) -> Lifecycle:
     if isinstance(target, ResourceDefinition):
         return target.lifecycle
     if isinstance(target, ConfigurableResourceFactory | ManagedBinding):
-        cls = type(target) if not isinstance(target, ManagedBinding) else target.manager_cls
-        plan = _CLASS_PLANS.get(cls)
+        if not isinstance(target, ManagedBinding):
+            return plan_of_class(type(target))
+        plan = _CLASS_PLANS.get(target.manager_cls)
         if plan is None:
-            if isinstance(target, ManagedBinding):
-                plan = _classify_manager(cls)
-            else:
-                plan = _classify_configurable(cls)
-            _CLASS_PLANS[cls] = plan
+            plan = _CLASS_PLANS[target.manager_cls] = _classify_manager(target.manager_cls)
         return plan
     return VALUE

@@ -246,7 +246,7 @@ def _configurable(
     dep_tuple = tuple(deps)
 
     def prepare(env: OpenEnv, deps_values: dict[str, Any]) -> tuple[Any, InitResourceContext]:
-        copy = fresh_copy(base, deps_values)
+        copy = fresh_copy(base, deps_values, info)
         if to_validate:
             problems_: list[str] = []
             data = copy.__dict__
