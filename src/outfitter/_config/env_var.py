@@ -200,10 +200,8 @@ def resolve_env_vars(
             secrets.add(raw)
         try:
             return value._convert(raw)
-        except ValueError as exc:
-            problems.append(
-                f"{path}: environment variable {name} is not a valid {value.kind} ({exc})"
-            )
+        except ValueError:  # the exception text would quote the (secret) value
+            problems.append(f"{path}: environment variable {name} is not a valid {value.kind}")
             return None
     if isinstance(value, dict):
         return {

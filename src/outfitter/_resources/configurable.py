@@ -14,7 +14,6 @@ import inspect
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
@@ -510,7 +509,7 @@ class PartialResource(Generic[R]):
         self.resource_cls = resource_cls
         self.defaults = dict(defaults)
 
-    @cached_property
+    @property
     def missing_fields(self) -> tuple[str, ...]:
         """Required fields that have no default here and must come from launch config."""
         required = class_info(self.resource_cls).required
