@@ -100,7 +100,8 @@ def test_construction_reports_every_problem() -> None:
         Database(port="not-a-number", colour="red")  # type: ignore[call-arg]
     text = str(info.value)
     assert "invalid config for Database" in text
-    assert "field 'port'" in text and "field 'colour'" in text and "field 'table'" in text
+    for field in ("port", "colour", "table"):
+        assert f"field '{field}'" in text
     assert len(info.value.problems) == 3
 
 
