@@ -283,11 +283,10 @@ class RunScope:
 
     def _from_parent(self, spec: ResourceSpec) -> bool:
         parent = self._parent
-        return (
-            parent is not None
-            and spec.scope < self._level
-            and parent._plan.specs.get(spec.key) is spec
-        )
+        if parent is None or spec.scope >= self._level:
+            return False
+        theirs = parent._plan.specs.get(spec.key)
+        return theirs is not None and theirs.source is spec.source
 
     def _open(self, key: str) -> Any:
         with self._lock:

@@ -327,7 +327,9 @@ class ResourcePlan:
         if problems:
             missing = [p for p in problems if "which is not bound" in p]
             err_cls = MissingResourceError if len(missing) == len(problems) else DefinitionError
-            kwargs: dict[str, Any] = {"keys": _missing_keys(missing)} if missing else {}
+            kwargs: dict[str, Any] = (
+                {"keys": _missing_keys(missing)} if err_cls is MissingResourceError else {}
+            )
             raise err_cls(
                 f"{len(problems)} problem(s) in the resource definitions",
                 problems=problems,
