@@ -3,6 +3,7 @@ opened closes exactly once, in exact reverse order of opening; nothing else is c
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -110,10 +111,8 @@ def test_async_scopes_keep_the_same_invariant(scenario: dict[str, Any]) -> None:
             for key in scenario["requested"]:
                 await scope.aget(key)
 
-    try:
+    with contextlib.suppress(ResourceInitError, TeardownError):
         asyncio.run(main())
-    except (ResourceInitError, TeardownError):
-        pass
     opened = [k for e, k in log if e == "open"]
     closed = [k for e, k in log if e == "close"]
     assert closed == list(reversed(opened))

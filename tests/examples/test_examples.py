@@ -19,7 +19,11 @@ def test_example_runs_as_a_script(path: Path, tmp_path: Path) -> None:
     """The example exits 0 when run as a script in a fresh process."""
     env = {**os.environ, "PYTHONWARNINGS": "error"}
     proc = subprocess.run(
-        [sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
@@ -31,7 +35,10 @@ def test_warehouse_report_writes_the_total(tmp_path: Path) -> None:
     env = {**os.environ, "ORDERS_API_PASSWORD": "s3cr3t-api", "BUCKET_PASSWORD": "s3cr3t-bkt"}
     proc = subprocess.run(
         [sys.executable, str(script), "--table", "daily", "--workdir", str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "loaded 5 orders into table 'daily'" in proc.stdout
