@@ -39,6 +39,10 @@ class _ConfigSchema:
             self._model = create_model(f"{owner}Config", **fields)
         else:
             self._adapter = TypeAdapter(schema)
+            try:
+                self._adapter.validate_python(None)
+            except ValidationError:
+                self.required = ("config",)
         if self._model is not None:
             self.required = tuple(n for n, f in self._model.model_fields.items() if f.is_required())
 
