@@ -19,8 +19,8 @@ from typing import Any
 from dependency_injector import containers, providers
 from pydantic import PrivateAttr
 
-from outfitter import ConfigurableResource, RunScope, resource
-from outfitter._execution.scope import plan_for
+from outfitter import ConfigurableResource, resource
+from outfitter._execution.scope import RunScope, plan_for
 
 
 class Credentials(ConfigurableResource):

@@ -75,9 +75,7 @@ class Warehouse(of.ConfigurableResource):
         self._conn.execute(
             f"create table if not exists {self.table} (id integer primary key, amount real)"
         )
-        self._conn.executemany(
-            f"insert or replace into {self.table} values (:id, :amount)", rows
-        )
+        self._conn.executemany(f"insert or replace into {self.table} values (:id, :amount)", rows)
         return len(rows)
 
     def total(self) -> float:
@@ -143,13 +141,13 @@ def run_pipeline(api_url: str, workdir: str, table: str) -> dict[str, Any]:
 
 
 class _ApiHandler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         creds = json.loads(self.rfile.read(length))
         ok = creds.get("password") == os.environ.get("ORDERS_API_PASSWORD")
         self._reply(200 if ok else 401, {"token": "t-123"} if ok else {"error": "denied"})
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.headers.get("Authorization") != "Bearer t-123":
             self._reply(401, {"error": "no token"})
             return

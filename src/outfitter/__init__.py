@@ -17,7 +17,6 @@ Example:
 
 from ._config.env_var import EnvVar
 from ._config.run_config import Config, RunConfig
-from ._execution.scope import RunScope
 from ._resources.build import build_init_resource_context, build_resources
 from ._resources.configurable import (
     ConfigurableResource,
@@ -25,9 +24,9 @@ from ._resources.configurable import (
     PartialResource,
 )
 from ._resources.container import ResourceContainer, containers_by_env
-from ._resources.context import InitResourceContext, Resources
+from ._resources.context import InitResourceContext
 from ._resources.definition import ResourceDefinition, resource
-from ._resources.markers import ResourceDependency, ResourceParam, Scope
+from ._resources.markers import ResourceDependency, ResourceParam
 
 __version__ = "0.1.0"
 
@@ -42,10 +41,7 @@ __all__ = [
     "ResourceDefinition",
     "ResourceDependency",
     "ResourceParam",
-    "Resources",
     "RunConfig",
-    "RunScope",
-    "Scope",
     "build_init_resource_context",
     "build_resources",
     "containers_by_env",

@@ -248,6 +248,8 @@ def _arguments(values: Any, identity: Mapping[int, str]) -> tuple[Any, list[str]
 
     def convert(value: Any) -> Any:
         key = identity.get(id(value))
+        if key is None and type(value) is providers.Object:
+            key = identity.get(id(value.provides))
         if key is not None:
             deps.append(key)
             return _Dep(key)
