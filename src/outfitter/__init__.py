@@ -17,6 +17,14 @@ Example:
 
 from ._config.env_var import EnvVar
 from ._config.run_config import Config, RunConfig
+from ._definitions.asset_key import AssetIn, AssetKey
+from ._definitions.decorators import asset, op
+from ._definitions.definitions import Definitions, with_resources
+from ._definitions.job import define_asset_job, graph, job
+from ._execution.context import AssetExecutionContext, OpExecutionContext
+from ._execution.invoke import build_asset_context, build_op_context
+from ._execution.materialize import materialize, materialize_to_memory
+from ._instance import Instance
 from ._resources.build import build_init_resource_context, build_resources
 from ._resources.configurable import (
     ConfigurableResource,
@@ -26,24 +34,56 @@ from ._resources.configurable import (
 from ._resources.container import ResourceContainer, containers_by_env
 from ._resources.context import InitResourceContext
 from ._resources.definition import ResourceDefinition, resource
+from ._resources.io_manager import (
+    ConfigurableIOManager,
+    ConfigurableIOManagerFactory,
+    FilesystemIOManager,
+    InMemoryIOManager,
+    InputContext,
+    IOManager,
+    OutputContext,
+)
 from ._resources.markers import ResourceDependency, ResourceParam
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AssetExecutionContext",
+    "AssetIn",
+    "AssetKey",
     "Config",
+    "ConfigurableIOManager",
+    "ConfigurableIOManagerFactory",
     "ConfigurableResource",
     "ConfigurableResourceFactory",
+    "Definitions",
     "EnvVar",
+    "FilesystemIOManager",
+    "IOManager",
+    "InMemoryIOManager",
     "InitResourceContext",
+    "InputContext",
+    "Instance",
+    "OpExecutionContext",
+    "OutputContext",
     "PartialResource",
     "ResourceContainer",
     "ResourceDefinition",
     "ResourceDependency",
     "ResourceParam",
     "RunConfig",
+    "asset",
+    "build_asset_context",
     "build_init_resource_context",
+    "build_op_context",
     "build_resources",
     "containers_by_env",
+    "define_asset_job",
+    "graph",
+    "job",
+    "materialize",
+    "materialize_to_memory",
+    "op",
     "resource",
+    "with_resources",
 ]

@@ -116,6 +116,7 @@ class ResourceDefinition:
         self.required_resource_keys = frozenset(required_resource_keys or ())
         self.scope = parse_scope(scope, f"resource {self.name!r}")
         self.config = _ConfigSchema(config_schema, self.name)
+        self.default_config: Any = None
         self.lifecycle: Lifecycle = classify_function(
             resource_fn, f"resource function {self.name!r}", _takes_context(resource_fn, self.name)
         )
@@ -124,6 +125,24 @@ class ResourceDefinition:
     def config_schema(self) -> ConfigSchema:
         """The schema the config is validated against (None: no config)."""
         return self.config.source
+
+    def configured(self, config: Any) -> ResourceDefinition:
+        """A copy whose config is ``config`` unless launch config overrides it.
+
+        Example:
+            >>> defn = ResourceDefinition(lambda c: c, config_schema={"n": int})
+            >>> defn.configured({"n": 2}).default_config
+            {'n': 2}
+        """
+        clone = ResourceDefinition(
+            self.resource_fn,
+            config_schema=self.config.source,
+            description=self.description,
+            required_resource_keys=self.required_resource_keys,
+            scope=self.scope,
+        )
+        clone.default_config = config
+        return clone
 
     @staticmethod
     def hardcoded_resource(value: Any, description: str | None = None) -> ResourceDefinition:

@@ -155,7 +155,7 @@ def _function_spec(
     log: logging.Logger,
 ) -> ResourceSpec:
     deps = tuple((k, k) for k in sorted(obj.required_resource_keys))
-    raw = launch
+    raw = launch if launch is not None else obj.default_config
     owner_name = f"resource {key!r}"
     # Without launch config a schema with required fields is reported by ResourcePlan.bind.
     validate_now = not contains_env_var(raw) and (raw is not None or not obj.config.required)
@@ -341,7 +341,11 @@ class ResourcePlan:
             k
             for k, s in specs.items()
             if isinstance(s.source, PartialResource)
-            or (isinstance(s.source, ResourceDefinition) and s.source.config.required)
+            or (
+                isinstance(s.source, ResourceDefinition)
+                and bool(s.source.config.required)
+                and s.source.default_config is None
+            )
         )
         self.order = self._topological_order()
         position = {k: i for i, k in enumerate(self.order)}

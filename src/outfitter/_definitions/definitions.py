@@ -1,0 +1,249 @@
+"""``Definitions``: the assets, jobs, schedules, sensors and resources of a code location,
+validated together when it is built. Every problem is reported at once."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .._resources.configurable import ConfigurableResource, PartialResource
+from .._resources.container import ResourceContainer, is_container, resource_bindings
+from .._resources.context import did_you_mean
+from .._resources.spec import ResourcePlan
+from ..exceptions import DefinitionError, OutfitterError
+from .asset_key import AssetKey
+from .decorators import AssetsDefinition
+from .job import JobDefinition, UnresolvedAssetJob
+from .node import NodeSpec
+
+__all__ = ["IMPLICIT_ASSET_JOB", "Definitions", "with_resources"]
+
+IMPLICIT_ASSET_JOB = "__ASSET_JOB"
+_DEFAULT_IO = frozenset({"io_manager"})
+
+
+class Definitions:
+    """Everything a code location defines, checked together.
+
+    Building it raises one :class:`DefinitionError` listing every problem: missing resource keys
+    (with a did-you-mean), resource and asset cycles, unbound partial nested resources, resources
+    whose type does not match the parameter asking for them, duplicate asset keys, unknown deps.
+
+    Example:
+        >>> from outfitter import ConfigurableResource, Definitions, asset
+        >>> class Api(ConfigurableResource):
+        ...     url: str
+        >>> @asset
+        ... def users(api: Api) -> list[str]:
+        ...     return [api.url]
+        >>> defs = Definitions(assets=[users], resources={"api": Api(url="http://x")})
+        >>> defs.get_implicit_global_asset_job_def().execute_in_process().asset_value("users")
+        ['http://x']
+    """
+
+    def __init__(
+        self,
+        assets: Iterable[AssetsDefinition] | None = None,
+        jobs: Iterable[JobDefinition | UnresolvedAssetJob] | None = None,
+        sensors: Iterable[Any] | None = None,
+        schedules: Iterable[Any] | None = None,
+        resources: Mapping[str, Any] | Any = None,
+        executor: Any = None,
+    ) -> None:
+        self.assets = list(assets or [])
+        self.sensors = list(sensors or [])
+        self.schedules = list(schedules or [])
+        self.executor = executor
+        self._resources = resources
+        problems: list[str] = []
+        self._jobs: dict[str, JobDefinition] = {}
+        self._check_assets(problems)
+        bindings = resource_bindings(resources)
+        if self.assets:
+            try:
+                implicit = UnresolvedAssetJob(IMPLICIT_ASSET_JOB, None, None, None, executor)
+                self._add_job(implicit.resolve(self.assets), problems)
+            except DefinitionError as exc:
+                problems.extend(exc.problems)
+        for job in jobs or []:
+            try:
+                resolved = job.resolve(self.assets) if isinstance(job, UnresolvedAssetJob) else job
+            except DefinitionError as exc:
+                problems.extend(exc.problems)
+                continue
+            self._add_job(resolved, problems)
+        for job in self._jobs.values():
+            self._check_job_resources(job, bindings, problems)
+        if problems:
+            raise DefinitionError(
+                f"{len(problems)} problem(s) in the definitions",
+                problems=list(dict.fromkeys(problems)),
+                hint="fix every item listed; definitions are checked together so you can fix "
+                "them in one go.",
+            )
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def _check_assets(self, problems: list[str]) -> None:
+        by_key: dict[AssetKey, AssetsDefinition] = {}
+        for a in self.assets:
+            if a.key in by_key and by_key[a.key] is not a:
+                problems.append(f"asset key {a.key.to_user_string()!r} is defined twice")
+            by_key[a.key] = a
+        known = [k.to_user_string() for k in by_key]
+        for a in self.assets:
+            name = a.key.to_user_string()
+            for param, key in a.input_keys.items():
+                if key not in by_key:
+                    problems.append(
+                        f"asset {name!r}, input {param!r}: no asset {key.to_user_string()!r} is "
+                        "defined." + did_you_mean(key.to_user_string(), known)
+                    )
+            for dep in a.deps:
+                if dep not in by_key:
+                    problems.append(
+                        f"asset {name!r} depends on unknown asset {dep.to_user_string()!r}."
+                        + did_you_mean(dep.to_user_string(), known)
+                    )
+
+    def _add_job(self, job: JobDefinition, problems: list[str]) -> None:
+        if job.name in self._jobs:
+            problems.append(f"job name {job.name!r} is used twice")
+            return
+        bound = copy.copy(job)
+        bound.base_resources = self._resources
+        self._jobs[job.name] = bound
+
+    def _check_job_resources(
+        self, job: JobDefinition, bindings: dict[str, Any], problems: list[str]
+    ) -> None:
+        merged = {**bindings, **job.resource_defs}
+        try:
+            plan = ResourcePlan(merged)
+        except OutfitterError as exc:
+            problems.extend(exc.problems)
+            return
+        for node in job.nodes:
+            owner = _owner(node)
+            for key in sorted(node.resource_keys - _DEFAULT_IO):
+                if key not in merged:
+                    problems.append(
+                        f"{owner} requires resource {key!r}, which is not bound."
+                        + did_you_mean(key, merged)
+                    )
+            for res in node.params.resources:
+                if res.key in merged and res.expected is not None:
+                    mismatch = _type_mismatch(merged[res.key], res.expected)
+                    if mismatch:
+                        problems.append(
+                            f"{owner}, parameter {res.key!r}: expects {res.expected.__name__}, "
+                            f"but the resource bound at {res.key!r} is {mismatch}"
+                        )
+        del plan
+
+    # -- access ---------------------------------------------------------------------------------
+
+    @property
+    def resources(self) -> Any:
+        """The resource container (a ``ResourceContainer``; a dict given here is wrapped)."""
+        if is_container(self._resources):
+            return self._resources
+        attrs = dict(resource_bindings(self._resources))
+        return type("DefinitionsResources", (ResourceContainer,), attrs)
+
+    @property
+    def jobs(self) -> list[JobDefinition]:
+        """Every job, the implicit asset job included."""
+        return list(self._jobs.values())
+
+    def get_job_def(self, name: str) -> JobDefinition:
+        """The job called ``name``, bound to these definitions' resources."""
+        try:
+            return self._jobs[name]
+        except KeyError:
+            known = ", ".join(sorted(k for k in self._jobs if k != IMPLICIT_ASSET_JOB))
+            raise DefinitionError(
+                f"no job named {name!r}." + did_you_mean(name, self._jobs),
+                hint=f"jobs defined here: {known or 'none'}.",
+            ) from None
+
+    def get_implicit_global_asset_job_def(self) -> JobDefinition:
+        """The job materializing every asset."""
+        return self.get_job_def(IMPLICIT_ASSET_JOB)
+
+    def __repr__(self) -> str:
+        return f"Definitions(assets={len(self.assets)}, jobs={len(self._jobs)})"
+
+
+def _owner(node: NodeSpec) -> str:
+    if node.asset_key is not None:
+        return f"asset {node.asset_key.to_user_string()!r}"
+    return f"op {node.key!r}"
+
+
+def _type_mismatch(bound: Any, expected: type) -> str | None:
+    """None when ``bound`` can provide an ``expected``; otherwise a description of it."""
+    if isinstance(bound, PartialResource):
+        if issubclass(bound.resource_cls, expected):
+            return None
+        return f"{bound.resource_cls.__name__}.configure_at_launch()"
+    if isinstance(bound, ConfigurableResource):
+        return None if isinstance(bound, expected) else type(bound).__name__
+    from .._resources.configurable import ConfigurableResourceFactory
+    from .._resources.definition import ResourceDefinition
+    from .._resources.lifecycle import ManagedBinding
+
+    if isinstance(bound, ConfigurableResourceFactory | ResourceDefinition | ManagedBinding):
+        return None  # the value is only known when it is created
+    if type(bound).__module__.startswith("dependency_injector"):
+        return None
+    return None if isinstance(bound, expected) else f"a {type(bound).__name__}"
+
+
+def with_resources(
+    assets: Iterable[AssetsDefinition],
+    resource_defs: Mapping[str, Any],
+    resource_config_by_key: Mapping[str, Any] | None = None,
+) -> list[AssetsDefinition]:
+    """Copies of ``assets`` carrying their own resources (winning over Definitions-level ones).
+
+    ``resource_config_by_key`` (``{"key": {"config": {...}}}``) configures them.
+
+    Example:
+        >>> from outfitter import asset, materialize, with_resources
+        >>> @asset
+        ... def token_length(token: dict) -> int:
+        ...     return len(token["value"])
+        >>> [bound] = with_resources([token_length], {"token": {"value": "abc"}})
+        >>> bound.resource_defs["token"]
+        {'value': 'abc'}
+    """
+    defs = dict(resource_defs)
+    for key, entry in (resource_config_by_key or {}).items():
+        if key not in defs:
+            raise DefinitionError(
+                f"resource_config_by_key names {key!r}, which is not in resource_defs."
+                + did_you_mean(key, defs),
+                hint=f"resource_defs has: {', '.join(sorted(defs))}.",
+            )
+        config = entry.get("config", entry) if isinstance(entry, Mapping) else entry
+        defs[key] = _configured(defs[key], config, key)
+    return [a.with_resource_defs(defs) for a in assets]
+
+
+def _configured(resource: Any, config: Any, key: str) -> Any:
+    from .._resources.configurable import ConfigurableResourceFactory
+    from .._resources.definition import ResourceDefinition
+
+    if isinstance(resource, PartialResource):
+        return PartialResource(resource.resource_cls, {**resource.defaults, **dict(config)})
+    if isinstance(resource, ConfigurableResourceFactory):
+        values = {n: resource.__dict__[n] for n in resource.__pydantic_fields_set__}
+        return type(resource)(**{**values, **dict(config)})
+    if isinstance(resource, ResourceDefinition):
+        return resource.configured(config)
+    raise DefinitionError(
+        f"resource {key!r} ({type(resource).__name__}) takes no config",
+        hint="only configurable resources and @resource functions with a config_schema do.",
+    )

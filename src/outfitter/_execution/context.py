@@ -1,0 +1,145 @@
+"""What a step receives as ``context``: ``AssetExecutionContext`` / ``OpExecutionContext``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .._resources.context import Resources, did_you_mean
+from ..exceptions import MissingResourceError
+
+if TYPE_CHECKING:
+    from .._definitions.asset_key import AssetKey
+    from .scope import RunScope
+
+__all__ = ["AssetExecutionContext", "OpExecutionContext", "StepResources"]
+
+
+class StepResources(Resources):
+    """The resources a step declared, opened on first access from the run's scope.
+
+    Asking for a key the step did not declare raises :class:`MissingResourceError` saying how to
+    declare it, even if the key is bound: steps see only what they ask for.
+    """
+
+    __slots__ = ("_allowed", "_scope")
+
+    def __init__(self, scope: RunScope | None, allowed: Iterable[str], owner: str) -> None:
+        super().__init__({}, owner=owner)
+        object.__setattr__(self, "_scope", scope)
+        object.__setattr__(self, "_allowed", frozenset(allowed))
+
+    def _get(self, key: str) -> Any:
+        if key not in self._allowed:
+            have = ", ".join(repr(k) for k in sorted(self._allowed)) or "none"
+            raise MissingResourceError(
+                f"{self._owner} did not declare resource {key!r} (it declared: {have})."
+                + did_you_mean(key, self._allowed),
+                keys=[key],
+                hint=f"add a parameter `{key}: <ResourceClass>` (or ResourceParam[T]) to the "
+                f"step, or list {key!r} in required_resource_keys.",
+            )
+        if self._scope is None:
+            raise MissingResourceError(
+                f"{self._owner} has no resources bound",
+                keys=[key],
+                hint="pass resources=... when building the context or running the step.",
+            )
+        return self._scope.get(key)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        return self._get(key)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get(key)
+
+    def __iter__(self) -> Any:
+        return iter(sorted(self._allowed))
+
+    def __len__(self) -> int:
+        return len(self._allowed)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._allowed
+
+    def __repr__(self) -> str:
+        return f"StepResources({', '.join(sorted(self._allowed))})"
+
+
+class OpExecutionContext:
+    """The ``context`` of an op or asset: logging, the run's id, its instance, its resources.
+
+    Example:
+        >>> from outfitter import build_op_context
+        >>> context = build_op_context(resources={"token": "t"})
+        >>> context.resources.token
+        't'
+    """
+
+    __slots__ = (
+        "_asset_key",
+        "instance",
+        "log",
+        "op_config",
+        "resources",
+        "run_config",
+        "run_id",
+        "step_key",
+    )
+
+    def __init__(
+        self,
+        *,
+        step_key: str,
+        run_id: str,
+        resources: StepResources,
+        instance: Any = None,
+        log: logging.Logger | None = None,
+        op_config: Any = None,
+        run_config: Any = None,
+        asset_key: AssetKey | None = None,
+    ) -> None:
+        self.step_key = step_key
+        self.run_id = run_id
+        self.resources = resources
+        self.instance = instance
+        self.log = log or logging.getLogger(f"outfitter.steps.{step_key}")
+        self.op_config = op_config
+        self.run_config = run_config
+        self._asset_key = asset_key
+
+    @property
+    def has_asset_key(self) -> bool:
+        """Whether this step materializes an asset."""
+        return self._asset_key is not None
+
+    @property
+    def asset_key(self) -> AssetKey:
+        """The key of the asset this step materializes."""
+        if self._asset_key is None:
+            from ..exceptions import InvocationError
+
+            raise InvocationError(
+                f"step {self.step_key!r} is an op, not an asset, so it has no asset_key",
+                hint="check context.has_asset_key first.",
+            )
+        return self._asset_key
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(step_key={self.step_key!r}, run_id={self.run_id!r})"
+
+
+class AssetExecutionContext(OpExecutionContext):
+    """The ``context`` of an asset (an :class:`OpExecutionContext` that always has
+    ``asset_key``).
+
+    Example:
+        >>> from outfitter import build_asset_context
+        >>> build_asset_context().run_id
+        'ephemeral'
+    """
+
+    __slots__ = ()

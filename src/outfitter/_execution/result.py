@@ -1,0 +1,132 @@
+"""What ``materialize`` and ``job.execute_in_process`` return."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._definitions.asset_key import coerce_asset_key
+from ..exceptions import InvocationError, TeardownError
+
+if TYPE_CHECKING:
+    from .._definitions.node import NodeSpec
+    from .._instance import EventRecord, RunRecord
+
+__all__ = ["ExecuteResult", "StepFailure"]
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailure:
+    """A step that raised: its key, the exception and the (redacted) message recorded."""
+
+    step_key: str
+    error: BaseException
+    message: str
+
+
+class ExecuteResult:
+    """The outcome of one in-process run.
+
+    Attributes:
+        success: True when every step succeeded and every resource closed cleanly.
+        run_id: the run's id in the instance.
+        run: the run's record (status, times, tags, redacted run config).
+        all_events: every event of the run, in order.
+
+    Example:
+        >>> from outfitter import asset, materialize
+        >>> @asset
+        ... def answer() -> int:
+        ...     return 42
+        >>> result = materialize([answer])
+        >>> result.success, result.asset_value("answer")
+        (True, 42)
+    """
+
+    __slots__ = (
+        "_nodes",
+        "_outputs",
+        "all_events",
+        "failures",
+        "run",
+        "run_error",
+        "run_id",
+        "success",
+        "teardown_error",
+    )
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        success: bool,
+        outputs: Mapping[str, Any],
+        nodes: Mapping[str, NodeSpec],
+        failures: Mapping[str, StepFailure],
+        run_error: BaseException | None,
+        teardown_error: TeardownError | None,
+        run: RunRecord | None,
+        events: Sequence[EventRecord],
+    ) -> None:
+        self.run_id = run_id
+        self.success = success
+        self._outputs = dict(outputs)
+        self._nodes = dict(nodes)
+        self.failures = dict(failures)
+        self.run_error = run_error
+        self.teardown_error = teardown_error
+        self.run = run
+        self.all_events = list(events)
+
+    def output_for_node(self, name: str) -> Any:
+        """The value step ``name`` returned in this run."""
+        try:
+            return self._outputs[name]
+        except KeyError:
+            raise self._missing(name) from None
+
+    def asset_value(self, key: Any) -> Any:
+        """The value materialized for asset ``key`` (a string, path or AssetKey)."""
+        asset_key = coerce_asset_key(key)
+        for node in self._nodes.values():
+            if node.asset_key == asset_key:
+                return self.output_for_node(node.key)
+        raise InvocationError(
+            f"asset {asset_key.to_user_string()!r} was not part of run {self.run_id}",
+            hint=f"assets in this run: {self._assets() or 'none'}.",
+        )
+
+    def _assets(self) -> str:
+        return ", ".join(n.asset_key.to_user_string() for n in self._nodes.values() if n.asset_key)
+
+    def _missing(self, name: str) -> InvocationError:
+        if name in self.failures:
+            return InvocationError(
+                f"step {name!r} failed in run {self.run_id}, so it has no output: "
+                f"{self.failures[name].message}",
+                hint="check result.success / result.failures before reading outputs.",
+            )
+        if name in self._nodes:
+            return InvocationError(
+                f"step {name!r} did not run in run {self.run_id} (an upstream step failed)",
+                hint="check result.success / result.failures before reading outputs.",
+            )
+        return InvocationError(
+            f"no step {name!r} in run {self.run_id}",
+            hint=f"steps in this run: {', '.join(self._nodes) or 'none'}.",
+        )
+
+    def raise_first_error(self) -> None:
+        """Re-raise what made the run fail (the first failed step's exception, a resource error,
+        or the teardown error)."""
+        if self.run_error is not None:
+            raise self.run_error
+        for failure in self.failures.values():
+            raise failure.error
+        if self.teardown_error is not None:
+            raise self.teardown_error
+
+    def __repr__(self) -> str:
+        state = "success" if self.success else "failure"
+        return f"ExecuteResult({self.run_id}, {state})"

@@ -1,0 +1,448 @@
+"""``Instance``: run records and events in an embedded SQLite database.
+
+Events are buffered in memory and written in batches (one ``executemany`` per flush): a flush
+happens on every run status change, on every read, when the buffer is full, and on close. Run
+config is stored redacted: EnvVars as ``{"env": NAME}``, secrets masked.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ..exceptions import ConfigError
+
+__all__ = ["MIGRATIONS", "EventRecord", "EventType", "Instance", "RunRecord", "RunStatus"]
+
+
+class RunStatus(enum.StrEnum):
+    """Where a run is in its life."""
+
+    QUEUED = "QUEUED"
+    STARTED = "STARTED"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    CANCELED = "CANCELED"
+
+    @property
+    def is_finished(self) -> bool:
+        """True for SUCCESS, FAILURE and CANCELED."""
+        return self in (RunStatus.SUCCESS, RunStatus.FAILURE, RunStatus.CANCELED)
+
+
+class EventType(enum.StrEnum):
+    """What an event records."""
+
+    RUN_START = "RUN_START"
+    RUN_SUCCESS = "RUN_SUCCESS"
+    RUN_FAILURE = "RUN_FAILURE"
+    RUN_CANCELED = "RUN_CANCELED"
+    STEP_START = "STEP_START"
+    STEP_SUCCESS = "STEP_SUCCESS"
+    STEP_FAILURE = "STEP_FAILURE"
+    STEP_SKIPPED = "STEP_SKIPPED"
+    STEP_RETRY = "STEP_RETRY"
+    RESOURCE_OPEN = "RESOURCE_OPEN"
+    RESOURCE_CLOSE = "RESOURCE_CLOSE"
+    RESOURCE_FAILURE = "RESOURCE_FAILURE"
+    ASSET_MATERIALIZATION = "ASSET_MATERIALIZATION"
+    HANDLED_OUTPUT = "HANDLED_OUTPUT"
+    LOADED_INPUT = "LOADED_INPUT"
+    LOG = "LOG"
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run as stored."""
+
+    run_id: str
+    job_name: str
+    status: RunStatus
+    start_time: float | None
+    end_time: float | None
+    tags: dict[str, str]
+    run_config: Any
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One event as stored."""
+
+    id: int
+    run_id: str
+    timestamp: float
+    event_type: EventType
+    step_key: str | None
+    resource_key: str | None
+    message: str
+    duration: float | None
+    data: Any
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    conn.executescript(
+        """
+        create table runs (
+            run_id text primary key,
+            job_name text not null,
+            status text not null,
+            created_time real not null,
+            start_time real,
+            end_time real,
+            tags text not null,
+            run_config text
+        );
+        create index runs_by_created on runs (created_time);
+        create table events (
+            id integer primary key autoincrement,
+            run_id text not null,
+            timestamp real not null,
+            event_type text not null,
+            step_key text,
+            resource_key text,
+            message text not null,
+            duration real,
+            data text
+        );
+        create index events_by_run on events (run_id, id);
+        """
+    )
+
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = [_v1]
+"""Schema migrations in order; migration ``i`` brings the schema to version ``i + 1``."""
+
+_FLUSH_AT = 2000
+
+
+def _redact(run_config: Any) -> Any:
+    if run_config is None:
+        return None
+    from .._config.run_config import RunConfig
+    from .._resources.configurable import redacted_config
+
+    if isinstance(run_config, RunConfig):
+        run_config = run_config.to_config_dict()
+    return redacted_config(run_config)
+
+
+class Instance:
+    """Where runs and their events are recorded (an embedded SQLite database) and where I/O
+    managers keep files (``storage_directory()``).
+
+    Use ``Instance.ephemeral()`` in tests, ``Instance.local(path)`` for a directory, or
+    ``Instance.get()`` for ``OUTFITTER_HOME`` (default ``./.outfitter``). Each works plain or
+    as a context manager.
+
+    Example:
+        >>> from outfitter import Instance
+        >>> with Instance.ephemeral() as instance:
+        ...     run = instance.create_run("nightly")
+        ...     instance.get_run(run.run_id).status
+        <RunStatus.QUEUED: 'QUEUED'>
+    """
+
+    def __init__(
+        self,
+        database: str,
+        storage: str,
+        *,
+        cleanup_storage: bool = False,
+        migrations: Sequence[Migration] | None = None,
+    ) -> None:
+        self._database = database
+        self._storage = storage
+        self._cleanup_storage = cleanup_storage
+        self._lock = threading.Lock()
+        self._buffer: list[tuple[Any, ...]] = []
+        self._closed = False
+        os.makedirs(storage, exist_ok=True)
+        conn = sqlite3.connect(database, check_same_thread=False, timeout=30.0)
+        self._conn = conn
+        try:
+            if database != ":memory:":
+                conn.execute("pragma journal_mode=WAL")
+                conn.execute("pragma synchronous=NORMAL")
+            conn.execute("pragma busy_timeout=30000")
+            self._migrate(list(MIGRATIONS if migrations is None else migrations))
+        except BaseException:
+            conn.close()
+            raise
+
+    # -- constructors ---------------------------------------------------------------------------
+
+    @classmethod
+    def ephemeral(cls) -> Instance:
+        """An in-memory instance with a temporary storage directory (removed on close)."""
+        return cls(":memory:", tempfile.mkdtemp(prefix="outfitter-"), cleanup_storage=True)
+
+    @classmethod
+    def local(cls, path: str | os.PathLike[str]) -> Instance:
+        """An instance in directory ``path`` (``runs.db`` and ``storage/`` inside it)."""
+        root = Path(path)
+        root.mkdir(parents=True, exist_ok=True)
+        return cls(str(root / "runs.db"), str(root / "storage"))
+
+    @classmethod
+    def get(cls) -> Instance:
+        """The instance at ``OUTFITTER_HOME`` (default ``./.outfitter``)."""
+        from .._config.settings import get_settings
+
+        return cls.local(get_settings().home)
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def _migrate(self, migrations: list[Migration]) -> None:
+        conn = self._conn
+        with conn:
+            conn.execute("create table if not exists schema_version (version integer not null)")
+            row = conn.execute("select version from schema_version").fetchone()
+            current = row[0] if row else 0
+            if row is None:
+                conn.execute("insert into schema_version values (0)")
+        if current > len(migrations):
+            raise ConfigError(
+                f"the instance database {self._database} has schema version {current}, newer "
+                f"than this Outfitter understands ({len(migrations)})",
+                hint="upgrade outfitter, or point OUTFITTER_HOME at another directory.",
+            )
+        for version in range(current, len(migrations)):
+            with conn:
+                migrations[version](conn)
+                conn.execute("update schema_version set version = ?", (version + 1,))
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the database."""
+        with self._lock:
+            return int(self._conn.execute("select version from schema_version").fetchone()[0])
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    def storage_directory(self) -> str:
+        """The directory where I/O managers keep outputs for this instance."""
+        return self._storage
+
+    def create_run(
+        self,
+        job_name: str,
+        *,
+        run_config: Any = None,
+        tags: dict[str, str] | None = None,
+        run_id: str | None = None,
+        status: RunStatus = RunStatus.QUEUED,
+    ) -> RunRecord:
+        """Record a new run (its config redacted) and return its record."""
+        record = RunRecord(
+            run_id or uuid.uuid4().hex,
+            job_name,
+            status,
+            None,
+            None,
+            dict(tags or {}),
+            _redact(run_config),
+        )
+        with self._lock:
+            self._flush_locked()
+            with self._conn:
+                self._conn.execute(
+                    "insert into runs values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.run_id,
+                        job_name,
+                        status.value,
+                        time.time(),
+                        None,
+                        None,
+                        json.dumps(record.tags),
+                        json.dumps(record.run_config, default=str),
+                    ),
+                )
+        return record
+
+    def set_run_status(self, run_id: str, status: RunStatus) -> None:
+        """Change a run's status; STARTED stamps the start time, finished statuses the end."""
+        now = time.time()
+        with self._lock:
+            self._flush_locked()
+            with self._conn:
+                if status is RunStatus.STARTED:
+                    self._conn.execute(
+                        "update runs set status = ?, start_time = ? where run_id = ?",
+                        (status.value, now, run_id),
+                    )
+                elif status.is_finished:
+                    self._conn.execute(
+                        "update runs set status = ?, end_time = ? where run_id = ?",
+                        (status.value, now, run_id),
+                    )
+                else:
+                    self._conn.execute(
+                        "update runs set status = ? where run_id = ?", (status.value, run_id)
+                    )
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """The run's record, or None."""
+        with self._lock:
+            self._flush_locked()
+            row = self._conn.execute(
+                "select run_id, job_name, status, start_time, end_time, tags, run_config "
+                "from runs where run_id = ?",
+                (run_id,),
+            ).fetchone()
+        return None if row is None else _run(row)
+
+    def get_runs(
+        self,
+        *,
+        limit: int | None = None,
+        status: RunStatus | None = None,
+        job_name: str | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first, optionally filtered."""
+        sql = "select run_id, job_name, status, start_time, end_time, tags, run_config from runs"
+        where, args = [], []
+        if status is not None:
+            where.append("status = ?")
+            args.append(status.value)
+        if job_name is not None:
+            where.append("job_name = ?")
+            args.append(job_name)
+        if where:
+            sql += " where " + " and ".join(where)
+        sql += " order by created_time desc, rowid desc"
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        with self._lock:
+            self._flush_locked()
+            rows = self._conn.execute(sql, args).fetchall()
+        return [_run(r) for r in rows]
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def report_event(
+        self,
+        run_id: str,
+        event_type: EventType,
+        *,
+        step_key: str | None = None,
+        resource_key: str | None = None,
+        message: str = "",
+        duration: float | None = None,
+        data: Any = None,
+    ) -> None:
+        """Record an event (buffered; written at the next flush)."""
+        row = (
+            run_id,
+            time.time(),
+            event_type.value,
+            step_key,
+            resource_key,
+            message,
+            duration,
+            None if data is None else json.dumps(data, default=str),
+        )
+        buffer = self._buffer
+        buffer.append(row)
+        if len(buffer) >= _FLUSH_AT:
+            self.flush()
+
+    def all_events(self, run_id: str, *, event_type: EventType | None = None) -> list[EventRecord]:
+        """The run's events in the order they happened."""
+        sql = (
+            "select id, run_id, timestamp, event_type, step_key, resource_key, message, "
+            "duration, data from events where run_id = ?"
+        )
+        args: list[Any] = [run_id]
+        if event_type is not None:
+            sql += " and event_type = ?"
+            args.append(event_type.value)
+        with self._lock:
+            self._flush_locked()
+            rows = self._conn.execute(sql + " order by id", args).fetchall()
+        return [
+            EventRecord(
+                r[0],
+                r[1],
+                r[2],
+                EventType(r[3]),
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                None if r[8] is None else json.loads(r[8]),
+            )
+            for r in rows
+        ]
+
+    def flush(self) -> None:
+        """Write buffered events now."""
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if self._closed:
+            return
+        buffer = self._buffer
+        if not buffer:
+            return
+        rows = buffer[:]
+        del buffer[: len(rows)]
+        with self._conn:
+            self._conn.executemany(
+                "insert into events (run_id, timestamp, event_type, step_key, resource_key, "
+                "message, duration, data) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush and close the database (and remove an ephemeral storage directory)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._flush_locked()
+            self._closed = True
+            self._conn.close()
+        if self._cleanup_storage:
+            shutil.rmtree(self._storage, ignore_errors=True)
+
+    def __enter__(self) -> Instance:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Instance({self._database!r})"
+
+
+def _run(row: tuple[Any, ...]) -> RunRecord:
+    return RunRecord(
+        row[0],
+        row[1],
+        RunStatus(row[2]),
+        row[3],
+        row[4],
+        json.loads(row[5]),
+        None if row[6] is None else json.loads(row[6]),
+    )

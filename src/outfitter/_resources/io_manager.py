@@ -1,0 +1,361 @@
+"""I/O managers: how step outputs are stored and loaded back (DESIGN §6).
+
+An I/O manager is a resource (key ``io_manager`` by default) with ``handle_output(context, obj)``
+and ``load_input(context)``. ``FilesystemIOManager`` pickles under the instance's storage
+directory; ``InMemoryIOManager`` keeps values in a dict (``materialize_to_memory``).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import InvocationError
+from .configurable import ConfigurableResource, ConfigurableResourceFactory
+from .context import InitResourceContext, Resources
+
+if TYPE_CHECKING:
+    from .._definitions.asset_key import AssetKey
+
+__all__ = [
+    "ConfigurableIOManager",
+    "ConfigurableIOManagerFactory",
+    "FilesystemIOManager",
+    "IOManager",
+    "InMemoryIOManager",
+    "InputContext",
+    "OutputContext",
+    "build_input_context",
+    "build_output_context",
+]
+
+_LOG = logging.getLogger("outfitter.io")
+
+
+class OutputContext:
+    """What ``handle_output`` receives about the output being stored.
+
+    Example:
+        >>> from outfitter._resources.io_manager import build_output_context
+        >>> build_output_context(step_key="clean").get_identifier()
+        ['ephemeral', 'clean', 'result']
+    """
+
+    __slots__ = (
+        "asset_key",
+        "config",
+        "instance",
+        "log",
+        "metadata",
+        "name",
+        "output_metadata",
+        "resources",
+        "run_id",
+        "step_key",
+    )
+
+    def __init__(
+        self,
+        *,
+        step_key: str,
+        name: str = "result",
+        asset_key: AssetKey | None = None,
+        run_id: str = "ephemeral",
+        resources: Resources | None = None,
+        log: logging.Logger | None = None,
+        config: Any = None,
+        metadata: Mapping[str, Any] | None = None,
+        instance: Any = None,
+    ) -> None:
+        self.step_key = step_key
+        self.name = name
+        self.asset_key = asset_key
+        self.run_id = run_id
+        self.resources = resources if resources is not None else Resources({})
+        self.log = log or _LOG
+        self.config = config
+        self.metadata = dict(metadata or {})
+        self.instance = instance
+        self.output_metadata: dict[str, Any] = {}
+
+    @property
+    def has_asset_key(self) -> bool:
+        """Whether the output is an asset."""
+        return self.asset_key is not None
+
+    def get_identifier(self) -> list[str]:
+        """Where this output lives: the asset's path, or run id / step / output name."""
+        if self.asset_key is not None:
+            return list(self.asset_key.path)
+        return [self.run_id, self.step_key, self.name]
+
+    def add_output_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """Attach metadata to the output (recorded with the materialization)."""
+        self.output_metadata.update(metadata)
+
+    def describe(self) -> str:
+        """``asset 'a/b'`` or ``step 's'``, for messages."""
+        if self.asset_key is not None:
+            return f"asset {self.asset_key.to_user_string()!r}"
+        return f"step {self.step_key!r}"
+
+
+class InputContext:
+    """What ``load_input`` receives about the input being loaded.
+
+    Example:
+        >>> from outfitter._resources.io_manager import build_input_context
+        >>> build_input_context(name="users").name
+        'users'
+    """
+
+    __slots__ = (
+        "asset_key",
+        "config",
+        "instance",
+        "log",
+        "metadata",
+        "name",
+        "resources",
+        "run_id",
+        "step_key",
+        "upstream_output",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        asset_key: AssetKey | None = None,
+        upstream_output: OutputContext | None = None,
+        step_key: str = "test_step",
+        run_id: str = "ephemeral",
+        resources: Resources | None = None,
+        log: logging.Logger | None = None,
+        config: Any = None,
+        metadata: Mapping[str, Any] | None = None,
+        instance: Any = None,
+    ) -> None:
+        self.name = name
+        self.asset_key = asset_key
+        self.upstream_output = upstream_output
+        self.step_key = step_key
+        self.run_id = run_id
+        self.resources = resources if resources is not None else Resources({})
+        self.log = log or _LOG
+        self.config = config
+        self.metadata = dict(metadata or {})
+        self.instance = instance
+
+    @property
+    def has_asset_key(self) -> bool:
+        """Whether the input is an asset."""
+        return self.asset_key is not None
+
+    def get_identifier(self) -> list[str]:
+        """Where the upstream output lives."""
+        if self.upstream_output is not None:
+            return self.upstream_output.get_identifier()
+        if self.asset_key is not None:
+            return list(self.asset_key.path)
+        return [self.run_id, self.step_key, self.name]
+
+    def describe(self) -> str:
+        """``asset 'a/b'`` or ``input 'x' of step 's'``, for messages."""
+        if self.asset_key is not None:
+            return f"asset {self.asset_key.to_user_string()!r}"
+        return f"input {self.name!r} of step {self.step_key!r}"
+
+
+def build_output_context(**kwargs: Any) -> OutputContext:
+    """An OutputContext for testing an I/O manager (every argument optional)."""
+    kwargs.setdefault("step_key", "test_step")
+    return OutputContext(**kwargs)
+
+
+def build_input_context(**kwargs: Any) -> InputContext:
+    """An InputContext for testing an I/O manager (every argument optional)."""
+    kwargs.setdefault("name", "input")
+    return InputContext(**kwargs)
+
+
+class IOManager(abc.ABC):
+    """Stores step outputs and loads them as inputs of later steps.
+
+    Example:
+        >>> from outfitter import IOManager
+        >>> class Printing(IOManager):
+        ...     def handle_output(self, context, obj):
+        ...         print(context.step_key, obj)
+        ...     def load_input(self, context):
+        ...         return None
+        >>> from outfitter._resources.io_manager import build_output_context
+        >>> Printing().handle_output(build_output_context(step_key="s"), 1)
+        s 1
+    """
+
+    @abc.abstractmethod
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        """Store ``obj``, the output described by ``context``."""
+
+    @abc.abstractmethod
+    def load_input(self, context: InputContext) -> Any:
+        """Load the value of the input described by ``context``."""
+
+
+class ConfigurableIOManager(ConfigurableResource[Any], IOManager):
+    """An I/O manager configured with fields, like any configurable resource.
+
+    Example:
+        >>> import json, os, tempfile
+        >>> from outfitter import ConfigurableIOManager
+        >>> class JsonIOManager(ConfigurableIOManager):
+        ...     root: str
+        ...     def _path(self, context):
+        ...         return os.path.join(self.root, *context.get_identifier()) + ".json"
+        ...     def handle_output(self, context, obj):
+        ...         os.makedirs(os.path.dirname(self._path(context)), exist_ok=True)
+        ...         with open(self._path(context), "w") as f:
+        ...             json.dump(obj, f)
+        ...     def load_input(self, context):
+        ...         with open(self._path(context)) as f:
+        ...             return json.load(f)
+        >>> JsonIOManager(root=tempfile.mkdtemp()).root != ""
+        True
+    """
+
+
+class ConfigurableIOManagerFactory(ConfigurableResourceFactory[IOManager]):
+    """Config fields that build a (non-pydantic) I/O manager per run in
+    :meth:`create_io_manager`.
+
+    Example:
+        >>> from outfitter import ConfigurableIOManagerFactory, InMemoryIOManager
+        >>> class Shared(ConfigurableIOManagerFactory):
+        ...     def create_io_manager(self, context):
+        ...         return InMemoryIOManager()
+        >>> isinstance(Shared().create_resource(None), InMemoryIOManager)
+        True
+    """
+
+    def create_io_manager(self, context: InitResourceContext) -> IOManager:
+        """Return the I/O manager for this run."""
+        raise InvocationError(
+            f"{type(self).__name__} does not implement create_io_manager()",
+            hint="define create_io_manager(self, context) returning an IOManager.",
+        )
+
+    def create_resource(self, context: InitResourceContext) -> IOManager:
+        """The run's I/O manager."""
+        return self.create_io_manager(context)
+
+
+def _dump(obj: Any, what: str) -> bytes:
+    try:
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise InvocationError(
+            f"the output of {what} (a {type(obj).__name__}) cannot be pickled: {exc}",
+            hint="return picklable data (or convert it), or bind an io_manager that knows how "
+            "to store this type.",
+        ) from exc
+
+
+class FilesystemIOManager(ConfigurableIOManager):
+    """Pickles each output to a file under ``base_dir`` (default: the instance's storage
+    directory): ``<base_dir>/<asset path>`` for assets, ``<base_dir>/<run>/<step>/<name>``
+    otherwise.
+
+    Example:
+        >>> import tempfile
+        >>> from outfitter import FilesystemIOManager
+        >>> from outfitter._resources.io_manager import build_input_context, build_output_context
+        >>> io = FilesystemIOManager(base_dir=tempfile.mkdtemp())
+        >>> out = build_output_context(step_key="numbers")
+        >>> io.handle_output(out, [1, 2])
+        >>> io.load_input(build_input_context(upstream_output=out))
+        [1, 2]
+    """
+
+    base_dir: str | None = None
+
+    def _root(self) -> str:
+        if self.base_dir is not None:
+            return self.base_dir
+        instance = None
+        with contextlib.suppress(InvocationError):
+            instance = self.get_resource_context().instance
+        if instance is None:
+            raise InvocationError(
+                "FilesystemIOManager has no base_dir and no instance to store under",
+                hint="set FilesystemIOManager(base_dir=...) or run it inside a run.",
+            )
+        return str(instance.storage_directory())
+
+    def _path(self, identifier: list[str]) -> str:
+        return os.path.join(self._root(), *identifier)
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        """Pickle ``obj`` atomically to its path."""
+        data = _dump(obj, context.describe())
+        path = self._path(context.get_identifier())
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def load_input(self, context: InputContext) -> Any:
+        """Unpickle the upstream output."""
+        path = self._path(context.get_identifier())
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        except FileNotFoundError:
+            raise InvocationError(
+                f"no stored value for {context.describe()} at {path}",
+                hint="materialize the upstream asset first (in this instance), or include it "
+                "in the run's selection.",
+            ) from None
+
+
+class InMemoryIOManager(IOManager):
+    """Keeps outputs in a dict for the life of the object (``materialize_to_memory``).
+
+    Example:
+        >>> from outfitter import InMemoryIOManager
+        >>> from outfitter._resources.io_manager import build_input_context, build_output_context
+        >>> io = InMemoryIOManager()
+        >>> io.handle_output(build_output_context(step_key="s"), "v")
+        >>> io.load_input(build_input_context(upstream_output=build_output_context(step_key="s")))
+        'v'
+    """
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, ...], Any] = {}
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        """Keep ``obj``."""
+        self.values[tuple(context.get_identifier())] = obj
+
+    def load_input(self, context: InputContext) -> Any:
+        """Return the kept value."""
+        try:
+            return self.values[tuple(context.get_identifier())]
+        except KeyError:
+            raise InvocationError(
+                f"no value in memory for {context.describe()}",
+                hint="materialize the upstream asset in the same run (include it in the "
+                "selection).",
+            ) from None
