@@ -60,15 +60,16 @@ class Definitions:
         self._jobs: dict[str, JobDefinition] = {}
         self._check_assets(problems)
         bindings = resource_bindings(resources)
+        unique = list({a.key: a for a in reversed(self.assets)}.values())[::-1]
         if self.assets:
             try:
                 implicit = UnresolvedAssetJob(IMPLICIT_ASSET_JOB, None, None, None, executor)
-                self._add_job(implicit.resolve(self.assets), problems)
+                self._add_job(implicit.resolve(unique), problems)
             except DefinitionError as exc:
                 problems.extend(exc.problems)
         for job in jobs or []:
             try:
-                resolved = job.resolve(self.assets) if isinstance(job, UnresolvedAssetJob) else job
+                resolved = job.resolve(unique) if isinstance(job, UnresolvedAssetJob) else job
             except DefinitionError as exc:
                 problems.extend(exc.problems)
                 continue

@@ -8,7 +8,9 @@ whose key is the parameter name; anything else is an input. Used by ``@asset``, 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import sys
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,11 +60,31 @@ def resource_annotation(annotation: Any) -> tuple[bool, type | None]:
     return False, None
 
 
+def _defining_scope() -> dict[str, Any]:
+    """The locals of the nearest frame outside Outfitter: where the decorated function was
+    written, so classes defined in a function body resolve as annotations."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("outfitter."):
+        frame = frame.f_back  # type: ignore[assignment]
+    return dict(frame.f_locals) if frame is not None else {}
+
+
 def _hints(fn: Callable[..., Any], owner: str) -> dict[str, Any]:
+    raw = dict(getattr(fn, "__annotations__", {}))
     try:
         return typing.get_type_hints(fn, include_extras=True)
-    except Exception:  # unresolvable forward references: fall back to raw annotations
-        return dict(getattr(fn, "__annotations__", {}))
+    except Exception:  # forward references to names local to the defining scope
+        pass
+    localns = _defining_scope()
+    globalns = getattr(fn, "__globals__", {})
+    hints: dict[str, Any] = {}
+    for name, annotation in raw.items():
+        if isinstance(annotation, str):
+            # left as text when unresolvable: classified as an input, like no annotation
+            with contextlib.suppress(Exception):
+                annotation = eval(annotation, globalns, localns)
+        hints[name] = annotation
+    return hints
 
 
 def classify_params(fn: Callable[..., Any], owner: str, *, skip_self: bool = False) -> Params:
