@@ -15,6 +15,8 @@ Example:
     'hello, world'
 """
 
+from typing import TYPE_CHECKING
+
 from ._config.env_var import EnvVar
 from ._config.run_config import Config, RunConfig
 from ._definitions.asset_key import AssetIn, AssetKey
@@ -31,7 +33,6 @@ from ._resources.configurable import (
     ConfigurableResourceFactory,
     PartialResource,
 )
-from ._resources.container import ResourceContainer, containers_by_env
 from ._resources.context import InitResourceContext
 from ._resources.definition import ResourceDefinition, resource
 from ._resources.io_manager import (
@@ -45,7 +46,24 @@ from ._resources.io_manager import (
 )
 from ._resources.markers import ResourceDependency, ResourceParam
 
+if TYPE_CHECKING:
+    from ._resources.container import ResourceContainer, containers_by_env
+
 __version__ = "0.1.0"
+
+_LAZY = {"ResourceContainer", "containers_by_env"}
+
+
+def __getattr__(name: str) -> object:
+    # dependency-injector (~50 ms to import) loads only when a container is first used.
+    if name in _LAZY:
+        from ._resources import container
+
+        value = getattr(container, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'outfitter' has no attribute {name!r}")
+
 
 __all__ = [
     "AssetExecutionContext",

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any
 
-from ._resources.container import is_container
+from ._resources.bindings import is_container
 from ._resources.context import InitResourceContext
 from ._resources.definition import ResourceDefinition
 from .exceptions import InvocationError

@@ -1,38 +1,55 @@
 """Outfitter's own settings (``OUTFITTER_*``), read with pydantic-settings, and the lookup that
-resolves :class:`~outfitter.EnvVar` names against the real environment and a ``.env`` file."""
+resolves :class:`~outfitter.EnvVar` names against the real environment and a ``.env`` file.
+
+pydantic-settings is imported on first use: it costs about 100 ms, and most runs never read a
+``.env`` file or the settings.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+from typing import Any
 
-from pydantic_settings import BaseSettings, DotEnvSettingsSource, SettingsConfigDict
-
-__all__ = ["EnvLookup", "OutfitterSettings", "get_settings"]
+__all__ = ["EnvLookup", "get_settings", "settings_class"]
 
 
-class OutfitterSettings(BaseSettings):
-    """Process-wide settings, each read from ``OUTFITTER_<NAME>`` (or the ``.env`` file).
+@functools.cache
+def settings_class() -> Any:
+    """The ``OutfitterSettings`` pydantic-settings class (built on first use)."""
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    class OutfitterSettings(BaseSettings):
+        """Process-wide settings, each read from ``OUTFITTER_<NAME>`` (or the ``.env`` file).
+
+        Example:
+            >>> from outfitter._config.settings import settings_class
+            >>> settings_class()(env="prod").env
+            'prod'
+        """
+
+        model_config = SettingsConfigDict(env_prefix="OUTFITTER_", extra="ignore")
+
+        env: str = "local"
+        """Which environment's container :func:`~outfitter.containers_by_env` selects."""
+        home: Path = Path(".outfitter")
+        """Where :meth:`Instance.get` keeps its SQLite store and storage directory."""
+        env_file: Path = Path(".env")
+        """The dotenv file EnvVars fall back to when a variable is not in the environment."""
+
+    return OutfitterSettings
+
+
+def get_settings() -> Any:
+    """Read the settings now (a change in the environment is seen by the next call).
 
     Example:
-        >>> OutfitterSettings(env="prod").env
-        'prod'
+        >>> get_settings().home.name
+        '.outfitter'
     """
-
-    model_config = SettingsConfigDict(env_prefix="OUTFITTER_", extra="ignore")
-
-    env: str = "local"
-    """Which environment's container :func:`~outfitter.containers_by_env` selects."""
-    home: Path = Path(".outfitter")
-    """Where :meth:`Instance.get` keeps its SQLite store and storage directory."""
-    env_file: Path = Path(".env")
-    """The dotenv file EnvVars fall back to when a variable is not in the real environment."""
-
-
-def get_settings() -> OutfitterSettings:
-    """Read the settings now (a change in the environment is seen by the next call)."""
     env_file = os.environ.get("OUTFITTER_ENV_FILE", ".env")
-    return OutfitterSettings(_env_file=env_file)
+    return settings_class()(_env_file=env_file)
 
 
 class _DotEnvCache:
@@ -50,7 +67,9 @@ class _DotEnvCache:
         hit = self._cache.get(path)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-        source = DotEnvSettingsSource(OutfitterSettings, env_file=path, case_sensitive=True)
+        from pydantic_settings import DotEnvSettingsSource
+
+        source = DotEnvSettingsSource(settings_class(), env_file=path, case_sensitive=True)
         values = {k: v for k, v in source.env_vars.items() if v is not None}
         self._cache[path] = (stamp, values)
         return values

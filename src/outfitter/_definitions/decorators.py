@@ -63,11 +63,10 @@ class _StepDefinition:
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", name)
         self.__wrapped__ = fn
-
-    @property
-    def resource_keys(self) -> frozenset[str]:
+        self.resource_keys: frozenset[str] = (
+            frozenset(r.key for r in self.params.resources) | self.required_resource_keys
+        )
         """Every resource key this step uses (parameters, required keys)."""
-        return frozenset(r.key for r in self.params.resources) | self.required_resource_keys
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .._execution.invoke import invoke_directly

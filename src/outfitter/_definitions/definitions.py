@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._resources.configurable import ConfigurableResource, PartialResource
-from .._resources.container import ResourceContainer, is_container, resource_bindings
+from .._resources.bindings import is_container, resource_bindings
 from .._resources.context import did_you_mean
 from .._resources.spec import ResourcePlan
 from ..exceptions import DefinitionError, OutfitterError
@@ -150,6 +150,8 @@ class Definitions:
         """The resource container (a ``ResourceContainer``; a dict given here is wrapped)."""
         if is_container(self._resources):
             return self._resources
+        from .._resources.container import ResourceContainer
+
         attrs = dict(resource_bindings(self._resources))
         return type("DefinitionsResources", (ResourceContainer,), attrs)
 

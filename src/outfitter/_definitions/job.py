@@ -221,7 +221,7 @@ class JobDefinition:
     ) -> ExecuteResult:
         """Run the job in this process (resources given here win over the job's own)."""
         from .._execution.engine import execute_nodes
-        from .._resources.container import resource_bindings
+        from .._resources.bindings import resource_bindings
         from .._resources.io_manager import FilesystemIOManager
 
         bindings = {

@@ -60,9 +60,9 @@ class NodeSpec:
     tags: dict[str, str] = field(default_factory=dict)
     max_retries: int = 0
     retry_delay: float = 0.0
+    upstream: tuple[str, ...] = field(init=False)
+    """Node keys this node waits for (data inputs first, then ordering-only deps)."""
 
-    @property
-    def upstream(self) -> tuple[str, ...]:
-        """Node keys this node waits for (data inputs first, then ordering-only deps)."""
+    def __post_init__(self) -> None:
         data = tuple(i.upstream for i in self.inputs if i.upstream is not None)
-        return data + tuple(k for k in self.after if k not in data)
+        object.__setattr__(self, "upstream", data + tuple(k for k in self.after if k not in data))

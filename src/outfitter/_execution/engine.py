@@ -33,6 +33,12 @@ if TYPE_CHECKING:
 __all__ = ["RunCanceled", "execute_nodes", "step_configs"]
 
 
+_HANDLED = EventType.HANDLED_OUTPUT
+_MATERIALIZED = EventType.ASSET_MATERIALIZATION
+_SUCCESS = EventType.STEP_SUCCESS
+_START = EventType.STEP_START
+
+
 class RunCanceled(KeyboardInterrupt):
     """Raised in the run's thread when the process receives SIGTERM during a run."""
 
@@ -123,6 +129,7 @@ class _Run:
         self.failures: dict[str, StepFailure] = {}
         self.skipped: set[str] = set()
         self.report = instance.report_event
+        self.record = instance.record_events
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # -- one step ------------------------------------------------------------------------------
@@ -195,21 +202,21 @@ class _Run:
     def _finish_step(self, node: NodeSpec, value: Any, scope: RunScope, started: float) -> None:
         self._handle_output(node, value, scope)
         self.outputs[node.key] = value
-        report = self.report
-        report(self.run_id, EventType.HANDLED_OUTPUT, step_key=node.key)
+        key = node.key
+        now = time.time_ns() // 1000
+        duration = time.perf_counter() - started
         if node.asset_key is not None:
-            report(
-                self.run_id,
-                EventType.ASSET_MATERIALIZATION,
-                step_key=node.key,
-                message=node.asset_key.to_user_string(),
-            )
-        report(
-            self.run_id,
-            EventType.STEP_SUCCESS,
-            step_key=node.key,
-            duration=time.perf_counter() - started,
-        )
+            events = [
+                (now, _HANDLED, key, None, "", None, None),
+                (now, _MATERIALIZED, key, None, node.asset_key.to_user_string(), None, None),
+                (now, _SUCCESS, key, None, "", duration, None),
+            ]
+        else:
+            events = [
+                (now, _HANDLED, key, None, "", None, None),
+                (now, _SUCCESS, key, None, "", duration, None),
+            ]
+        self.record(self.run_id, events)
 
     def _fail_step(self, node: NodeSpec, exc: BaseException, started: float) -> None:
         message = self.scope.redact(f"{type(exc).__name__}: {exc}")
@@ -239,7 +246,7 @@ class _Run:
         if self._blocked(node):
             return
         started = time.perf_counter()
-        self.report(self.run_id, EventType.STEP_START, step_key=node.key)
+        self.record(self.run_id, [(time.time_ns() // 1000, _START, node.key, None, "", None, None)])
         step_scope = self.scope.step_scope() if node.key in self.step_scoped else None
         scope = step_scope or self.scope
         error: BaseException | None = None
@@ -268,7 +275,7 @@ class _Run:
         if self._blocked(node):
             return
         started = time.perf_counter()
-        self.report(self.run_id, EventType.STEP_START, step_key=node.key)
+        self.record(self.run_id, [(time.time_ns() // 1000, _START, node.key, None, "", None, None)])
         step_scope = self.scope.step_scope() if node.key in self.step_scoped else None
         scope = step_scope or self.scope
         error: BaseException | None = None
@@ -353,7 +360,9 @@ def execute_nodes(
     own_instance = instance is None
     inst = instance if instance is not None else Instance.ephemeral()
     try:
-        return _execute(job_name, nodes, bound, inst, configs, run_config, tags, raise_on_error)
+        return _execute(
+            job_name, nodes, bound, inst, configs, run_config, tags, raise_on_error, own_instance
+        )
     finally:
         if own_instance:
             inst.close()
@@ -374,6 +383,7 @@ def _execute(
     run_config: Any,
     tags: Mapping[str, str] | None,
     raise_on_error: bool,
+    read_events_now: bool,
 ) -> ExecuteResult:
     record = instance.create_run(job_name, run_config=run_config, tags=dict(tags or {}))
     run_id = record.run_id
@@ -455,7 +465,8 @@ def _execute(
         run_error=run_error,
         teardown_error=teardown_error,
         run=instance.get_run(run_id),
-        events=instance.all_events(run_id),
+        events=instance.all_events(run_id) if read_events_now else None,
+        instance=instance,
     )
     if canceled and isinstance(run_error, KeyboardInterrupt):
         raise run_error

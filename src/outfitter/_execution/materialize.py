@@ -10,7 +10,7 @@ from .._config.run_config import RunConfig
 from .._definitions.asset_key import AssetKey, coerce_asset_key
 from .._definitions.decorators import AssetsDefinition
 from .._definitions.node import NodeSpec
-from .._resources.container import resource_bindings
+from .._resources.bindings import resource_bindings
 from .._resources.io_manager import FilesystemIOManager, InMemoryIOManager
 from ..exceptions import DefinitionError
 from .engine import execute_nodes

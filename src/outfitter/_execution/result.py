@@ -45,9 +45,10 @@ class ExecuteResult:
     """
 
     __slots__ = (
+        "_events",
+        "_instance",
         "_nodes",
         "_outputs",
-        "all_events",
         "failures",
         "run",
         "run_error",
@@ -67,7 +68,8 @@ class ExecuteResult:
         run_error: BaseException | None,
         teardown_error: TeardownError | None,
         run: RunRecord | None,
-        events: Sequence[EventRecord],
+        events: Sequence[EventRecord] | None,
+        instance: Any = None,
     ) -> None:
         self.run_id = run_id
         self.success = success
@@ -77,7 +79,15 @@ class ExecuteResult:
         self.run_error = run_error
         self.teardown_error = teardown_error
         self.run = run
-        self.all_events = list(events)
+        self._events = None if events is None else list(events)
+        self._instance = instance
+
+    @property
+    def all_events(self) -> list[EventRecord]:
+        """Every event of the run, in order (read from the instance on first access)."""
+        if self._events is None:
+            self._events = self._instance.all_events(self.run_id)
+        return self._events
 
     def output_for_node(self, name: str) -> Any:
         """The value step ``name`` returned in this run."""

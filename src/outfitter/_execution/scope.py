@@ -45,7 +45,7 @@ def plan_for(resources: Any) -> ResourcePlan:
     """The (cached) plan of a dict of resources, a container class or instance, or a plan."""
     if isinstance(resources, ResourcePlan):
         return resources
-    from .._resources.container import plan_of_bindings
+    from .._resources.bindings import plan_of_bindings
 
     return plan_of_bindings(resources)
 

@@ -105,18 +105,13 @@ def _v1(conn: sqlite3.Connection) -> None:
             run_config text
         );
         create index runs_by_created on runs (created_time);
-        create table events (
-            id integer primary key autoincrement,
+        create table event_chunks (
+            first_id integer primary key,
             run_id text not null,
-            timestamp real not null,
-            event_type text not null,
-            step_key text,
-            resource_key text,
-            message text not null,
-            duration real,
-            data text
+            count integer not null,
+            events text not null
         );
-        create index events_by_run on events (run_id, id);
+        create index event_chunks_by_run on event_chunks (run_id, first_id);
         """
     )
 
@@ -167,7 +162,8 @@ class Instance:
         self._storage = storage
         self._cleanup_storage = cleanup_storage
         self._lock = threading.Lock()
-        self._buffer: list[tuple[Any, ...]] = []
+        self._buffers: dict[str, list[tuple[Any, ...]]] = {}
+        self._buffered = 0
         self._closed = False
         os.makedirs(storage, exist_ok=True)
         conn = sqlite3.connect(database, check_same_thread=False, timeout=30.0)
@@ -345,48 +341,51 @@ class Instance:
         data: Any = None,
     ) -> None:
         """Record an event (buffered; written at the next flush)."""
-        row = (
-            run_id,
-            time.time(),
-            event_type.value,
-            step_key,
-            resource_key,
-            message,
-            duration,
-            None if data is None else json.dumps(data, default=str),
+        now_us = time.time_ns() // 1000
+        self.record_events(
+            run_id, [(now_us, event_type, step_key, resource_key, message, duration, data)]
         )
-        buffer = self._buffer
-        buffer.append(row)
-        if len(buffer) >= _FLUSH_AT:
-            self.flush()
+
+    def record_events(self, run_id: str, events: list[tuple[Any, ...]]) -> None:
+        """Buffer already-built events: ``(time_us, type, step, resource, message, duration,
+        data)`` tuples, with the time in integer microseconds. Used by the engine's hot path."""
+        with self._lock:
+            buffer = self._buffers.get(run_id)
+            if buffer is None:
+                self._buffers[run_id] = list(events)
+            else:
+                buffer.extend(events)
+            self._buffered += len(events)
+            if self._buffered >= _FLUSH_AT:
+                self._flush_locked()
 
     def all_events(self, run_id: str, *, event_type: EventType | None = None) -> list[EventRecord]:
-        """The run's events in the order they happened."""
-        sql = (
-            "select id, run_id, timestamp, event_type, step_key, resource_key, message, "
-            "duration, data from events where run_id = ?"
-        )
-        args: list[Any] = [run_id]
-        if event_type is not None:
-            sql += " and event_type = ?"
-            args.append(event_type.value)
+        """The run's events in the order they happened (optionally of one type)."""
         with self._lock:
             self._flush_locked()
-            rows = self._conn.execute(sql + " order by id", args).fetchall()
-        return [
-            EventRecord(
-                r[0],
-                r[1],
-                r[2],
-                EventType(r[3]),
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                None if r[8] is None else json.loads(r[8]),
-            )
-            for r in rows
-        ]
+            rows = self._conn.execute(
+                "select first_id, events from event_chunks where run_id = ? order by first_id",
+                (run_id,),
+            ).fetchall()
+        wanted = None if event_type is None else event_type.value
+        out = []
+        for first_id, payload in rows:
+            for offset, (ts, kind, step, res, msg, dur, data) in enumerate(json.loads(payload)):
+                if wanted is None or kind == wanted:
+                    out.append(
+                        EventRecord(
+                            first_id + offset,
+                            run_id,
+                            ts / 1e6,
+                            EventType(kind),
+                            step,
+                            res,
+                            msg,
+                            dur,
+                            data,
+                        )
+                    )
+        return out
 
     def flush(self) -> None:
         """Write buffered events now."""
@@ -396,17 +395,29 @@ class Instance:
     def _flush_locked(self) -> None:
         if self._closed:
             return
-        buffer = self._buffer
-        if not buffer:
+        if not self._buffered:
             return
-        rows = buffer[:]
-        del buffer[: len(rows)]
-        with self._conn:
-            self._conn.executemany(
-                "insert into events (run_id, timestamp, event_type, step_key, resource_key, "
-                "message, duration, data) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+        buffers = self._buffers
+        self._buffers = {}
+        self._buffered = 0
+        conn = self._conn
+        # Events are stored in chunks: one row per run per flush, holding a JSON array. One
+        # insert per flush instead of one per event keeps recording off the step's hot path.
+        # Ids are assigned under the database's write lock, so processes can share the file.
+        conn.execute("begin immediate")
+        try:
+            (next_id,) = conn.execute(
+                "select coalesce(max(first_id + count), 1) from event_chunks"
+            ).fetchone()
+            chunks = []
+            for run, events in buffers.items():
+                chunks.append((next_id, run, len(events), json.dumps(events, default=str)))
+                next_id += len(events)
+            conn.executemany("insert into event_chunks values (?, ?, ?, ?)", chunks)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
 
     # -- lifetime -------------------------------------------------------------------------------
 

@@ -27,11 +27,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ResourceContainer",
+    "container_bindings",
+    "container_plan",
     "containers_by_env",
     "is_container",
-    "plan_of_bindings",
     "provider_spec",
-    "resource_bindings",
 ]
 
 _Meta = type(containers.DeclarativeContainer)
@@ -120,18 +120,9 @@ def _effective(provider: Any) -> Any:
     return provider
 
 
-def resource_bindings(resources: Any) -> dict[str, Any]:
-    """``{key: definition or provider}`` for a dict, a container class or a container instance,
-    with overrides applied (an overridden key yields what overrides it)."""
-    if resources is None:
-        return {}
-    if isinstance(resources, Mapping):
-        return dict(resources)
-    if not is_container(resources):
-        raise DefinitionError(
-            f"resources must be a dict or a container, got {type(resources).__name__}",
-            hint="pass resources={'key': resource, ...} or a ResourceContainer subclass.",
-        )
+def container_bindings(resources: Any) -> dict[str, Any]:
+    """``{key: definition or provider}`` of a container, with overrides applied (an overridden
+    key yields what overrides it)."""
     out: dict[str, Any] = {}
     for key, provider in resources.providers.items():
         effective = _effective(provider)
@@ -146,14 +137,12 @@ _PLAN_CACHE: dict[int, tuple[tuple[Any, ...], ResourcePlan]] = {}
 _PLAN_LOCK = threading.Lock()
 
 
-def plan_of_bindings(resources: Any) -> ResourcePlan:
-    """The plan for ``resources``; for containers it is cached and rebuilt when a provider is
-    overridden (the effective definitions are compared by identity)."""
+def container_plan(resources: Any) -> ResourcePlan:
+    """The plan of a container, cached and rebuilt when a provider is overridden (the effective
+    definitions are compared by identity)."""
     from .spec import ResourcePlan
 
-    bindings = resource_bindings(resources)
-    if not is_container(resources):
-        return ResourcePlan(bindings)
+    bindings = container_bindings(resources)
     snapshot = tuple(bindings.items())
     cache_key = id(resources)
     hit = _PLAN_CACHE.get(cache_key)

@@ -101,7 +101,7 @@ def normalize(
     resource that is also bound at top level is shared instead of owned. Problems (unbound
     partials, misplaced launch config) are appended to ``problems``.
     """
-    from .container import provider_spec
+    from .bindings import provider_spec
 
     log = _logger(key)
     provider = provider_spec(key, obj, identity, log)
