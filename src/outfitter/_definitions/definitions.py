@@ -7,8 +7,8 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._resources.configurable import ConfigurableResource, PartialResource
 from .._resources.bindings import is_container, resource_bindings
+from .._resources.configurable import ConfigurableResource, PartialResource
 from .._resources.context import did_you_mean
 from .._resources.spec import ResourcePlan
 from ..exceptions import DefinitionError, OutfitterError
