@@ -26,7 +26,8 @@ def test_runs_are_recorded_with_status_times_and_tags() -> None:
         record = inst.get_run(first.run_id)
         assert record is not None
         assert record.status is RunStatus.SUCCESS
-        assert record.start_time is not None and record.end_time is not None
+        assert record.start_time is not None
+        assert record.end_time is not None
         assert record.tags == {"team": "data"}
         assert [r.run_id for r in inst.get_runs()] == [second.run_id, first.run_id]
         assert [r.job_name for r in inst.get_runs(status=RunStatus.SUCCESS)] == ["a"]
