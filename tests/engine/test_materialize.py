@@ -330,11 +330,13 @@ def test_with_resources_binds_per_asset_resources() -> None:
 
 def test_runs_from_two_threads_do_not_share_resources() -> None:
     """Concurrent runs of the same definitions get separate resource copies."""
-    seen: list[int] = []
+    seen: list[Db] = []
+    barrier = threading.Barrier(2)
 
     @of.asset
     def ident(db: Db) -> int:
-        seen.append(id(db))
+        seen.append(db)
+        barrier.wait(timeout=10)
         return 1
 
     threads = [
@@ -345,4 +347,5 @@ def test_runs_from_two_threads_do_not_share_resources() -> None:
         t.start()
     for t in threads:
         t.join()
-    assert len(set(seen)) == 2
+    assert len(seen) == 2
+    assert seen[0] is not seen[1]

@@ -1,0 +1,6 @@
+"""``python -m outfitter.cli``."""
+
+from .app import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,304 @@
+"""Commands: materialize, definitions check, resources list, runs list / show."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .._definitions.definitions import Definitions
+from .._instance import EventType, Instance, RunStatus
+from ..exceptions import InvocationError, OutfitterError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="outfitter",
+    help="Run and inspect Outfitter definitions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+definitions_app = typer.Typer(help="Check definitions.", no_args_is_help=True)
+resources_app = typer.Typer(help="Inspect resources.", no_args_is_help=True)
+runs_app = typer.Typer(help="Inspect recorded runs.", no_args_is_help=True)
+app.add_typer(definitions_app, name="definitions")
+app.add_typer(resources_app, name="resources")
+app.add_typer(runs_app, name="runs")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+_STATE = {"debug": False}
+
+FileOpt = Annotated[Path | None, typer.Option("--file", "-f", help="Python file defining `defs`.")]
+ModuleOpt = Annotated[str | None, typer.Option("--module", "-m", help="Module defining `defs`.")]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    _STATE["debug"] = debug
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except OutfitterError as exc:
+        if _STATE["debug"]:
+            raise
+        err.print(f"[bold red]Error:[/] {exc}", markup=True, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def load_definitions(file: Path | None, module: str | None) -> Definitions:
+    """The ``defs`` object of a file or module (raises InvocationError saying what is wrong)."""
+    if (file is None) == (module is None):
+        raise InvocationError(
+            "give exactly one of -f FILE or -m MODULE",
+            hint="e.g. `outfitter materialize -f pipeline.py`.",
+        )
+    if file is not None:
+        if not file.is_file():
+            raise InvocationError(f"no such file: {file}", hint="check the path passed to -f.")
+        spec = importlib.util.spec_from_file_location(f"_outfitter_defs_{file.stem}", file)
+        assert spec is not None
+        assert spec.loader is not None
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = loaded
+        sys.path.insert(0, str(file.resolve().parent))
+        spec.loader.exec_module(loaded)
+        where = str(file)
+    else:
+        assert module is not None
+        sys.path.insert(0, str(Path.cwd()))
+        try:
+            loaded = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            raise InvocationError(
+                f"cannot import module {module!r}: {exc}",
+                hint="run from the directory that contains it, or install the package.",
+            ) from None
+        where = module
+    defs = getattr(loaded, "defs", None)
+    if not isinstance(defs, Definitions):
+        raise InvocationError(
+            f"{where} has no Definitions object named `defs`",
+            hint="add `defs = Definitions(assets=[...], resources={...})` at module level.",
+        )
+    return defs
+
+
+class _ProgressInstance:
+    """An instance that also advances a progress bar as steps finish."""
+
+    def __init__(self, instance: Instance, progress: Progress, task: Any) -> None:
+        self._instance = instance
+        self._progress = progress
+        self._task = task
+
+    def record_events(self, run_id: str, events: list[tuple[Any, ...]]) -> None:
+        self._instance.record_events(run_id, events)
+        for event in events:
+            if event[1] in (EventType.STEP_SUCCESS, EventType.STEP_FAILURE):
+                self._progress.advance(self._task)
+                self._progress.update(self._task, description=f"{event[2]}")
+
+    def report_event(self, run_id: str, event_type: EventType, **kwargs: Any) -> None:
+        self._instance.report_event(run_id, event_type, **kwargs)
+        if event_type in (EventType.STEP_FAILURE, EventType.STEP_SKIPPED):
+            self._progress.advance(self._task)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._instance, name)
+
+
+@app.command()
+def materialize(
+    file: FileOpt = None,
+    module: ModuleOpt = None,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", "-s", help="Asset keys to materialize.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Run config (YAML or JSON).")
+    ] = None,
+) -> None:
+    """Materialize assets (all, or --select ones) on the local instance (OUTFITTER_HOME)."""
+    from .._execution.materialize import materialize as run_materialize
+
+    with _errors():
+        defs = load_definitions(file, module)
+        run_config = _read_config(config)
+        assets = defs.assets
+        count = len(select) if select else len(assets)
+        with Instance.get() as instance:
+            progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,
+            )
+            with progress:
+                task = progress.add_task("starting", total=count)
+                result = run_materialize(
+                    assets,
+                    resources=defs._resources,
+                    run_config=run_config,
+                    instance=_ProgressInstance(instance, progress, task),
+                    selection=select,
+                    raise_on_error=False,
+                )
+        status = "[green]SUCCESS[/]" if result.success else "[red]FAILURE[/]"
+        out.print(f"run {result.run_id} {status}", markup=True)
+        for failure in result.failures.values():
+            err.print(f"  step {failure.step_key!r} failed: {failure.message}", markup=False)
+        if result.teardown_error is not None:
+            err.print(str(result.teardown_error), markup=False)
+        if result.run_error is not None and isinstance(result.run_error, OutfitterError):
+            err.print(str(result.run_error), markup=False)
+        if not result.success:
+            raise typer.Exit(1)
+
+
+def _read_config(path: Path | None) -> Any:
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InvocationError(f"no such run config file: {path}", hint="check --config.")
+    text = path.read_text()
+    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    return data or {}
+
+
+@definitions_app.command("check")
+def definitions_check(file: FileOpt = None, module: ModuleOpt = None) -> None:
+    """Load and validate the definitions; exit 1 listing every problem."""
+    with _errors():
+        defs = load_definitions(file, module)
+        keys = len(_bindings(defs))
+        out.print(f"OK: {len(defs.assets)} asset(s), {len(defs.jobs)} job(s), {keys} resource(s)")
+
+
+def _bindings(defs: Definitions) -> dict[str, Any]:
+    from .._resources.bindings import resource_bindings
+
+    return resource_bindings(defs._resources)
+
+
+@resources_app.command("list")
+def resources_list(file: FileOpt = None, module: ModuleOpt = None) -> None:
+    """Resources by key: class, scope, config (EnvVar names shown, secrets masked), users."""
+    from .._resources.configurable import redacted_config
+    from .._resources.spec import ResourcePlan
+
+    with _errors():
+        defs = load_definitions(file, module)
+        plan = ResourcePlan(_bindings(defs))
+        users: dict[str, list[str]] = {}
+        for job in defs.jobs:
+            for node in job.nodes:
+                label = node.asset_key.to_user_string() if node.asset_key else node.key
+                for key in node.resource_keys:
+                    users.setdefault(key, [])
+                    if label not in users[key]:
+                        users[key].append(label)
+        table = Table("key", "class", "scope", "config", "used by")
+        for key in plan.order:
+            spec = plan.specs[key]
+            config = json.dumps(redacted_config(spec.source), default=str)
+            table.add_row(
+                key, spec.label, str(spec.scope), config, ", ".join(sorted(users.get(key, [])))
+            )
+        out.print(table)
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@runs_app.command("list")
+def runs_list(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 20,
+    status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
+) -> None:
+    """Recent runs of the local instance."""
+    with _errors():
+        wanted = None
+        if status is not None:
+            try:
+                wanted = RunStatus(status.upper())
+            except ValueError:
+                raise InvocationError(
+                    f"unknown status {status!r}",
+                    hint=f"use one of {', '.join(s.value for s in RunStatus)}.",
+                ) from None
+        with Instance.get() as instance:
+            runs = instance.get_runs(limit=limit, status=wanted)
+        table = Table("run id", "job", "status", "started (UTC)", "duration")
+        for run in runs:
+            duration = (
+                f"{run.end_time - run.start_time:.3f}s"
+                if run.start_time is not None and run.end_time is not None
+                else "-"
+            )
+            table.add_row(
+                run.run_id, run.job_name, run.status.value, _when(run.start_time), duration
+            )
+        out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[str, typer.Argument(help="The run's id.")]) -> None:
+    """One run and its events, with timings."""
+    with _errors():
+        with Instance.get() as instance:
+            run = instance.get_run(run_id)
+            if run is None:
+                matches = [r for r in instance.get_runs() if r.run_id.startswith(run_id)]
+                if len(matches) != 1:
+                    raise InvocationError(
+                        f"no run {run_id!r} in this instance",
+                        hint="list runs with `outfitter runs list`.",
+                    )
+                run = matches[0]
+            events = instance.all_events(run.run_id)
+        out.print(f"run {run.run_id}  job {run.job_name}  status {run.status.value}")
+        out.print(f"tags {json.dumps(run.tags)}")
+        out.print(f"run config {json.dumps(run.run_config, default=str)}")
+        start = events[0].timestamp if events else time.time()
+        table = Table("+ms", "event", "step", "resource", "duration", "message")
+        for e in events:
+            table.add_row(
+                f"{(e.timestamp - start) * 1e3:.1f}",
+                e.event_type.value,
+                e.step_key or "",
+                e.resource_key or "",
+                "" if e.duration is None else f"{e.duration * 1e3:.2f}ms",
+                e.message,
+            )
+        out.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``outfitter`` command."""
+    app()
