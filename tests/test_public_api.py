@@ -20,6 +20,7 @@ PUBLIC = [
     "ConfigurableResourceFactory",
     "Definitions",
     "EnvVar",
+    "ExecuteResult",
     "FilesystemIOManager",
     "IOManager",
     "InMemoryIOManager",

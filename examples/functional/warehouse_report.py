@@ -1,11 +1,12 @@
-"""A small reporting pipeline, end to end, with every resource opened and closed by Outfitter.
+"""The main example: a reporting job run end to end on the embedded SQLite instance.
 
-The story: a token-authenticated API client fetches orders from a (local stand-in) HTTP API, a
-SQLite warehouse connection kept open for the run stores them, and a file-store bucket whose
-credentials come from environment variables writes the report. The report's table is chosen at
-launch time.
+A token-authenticated API client fetches orders from a (local stand-in) HTTP API, a SQLite
+warehouse connection held open for the run stores them, and a file-store bucket whose
+credentials come from environment variables publishes the report. The warehouse table is chosen
+at launch. The run and its events are recorded under OUTFITTER_HOME (default ./.outfitter):
+inspect them with `outfitter runs list` and `outfitter runs show RUN_ID`.
 
-Run it:  python examples/functional/warehouse_report.py  [--table daily_orders]
+Run it:  python examples/functional/warehouse_report.py [--table daily_orders]
 """
 
 from __future__ import annotations
@@ -16,18 +17,15 @@ import json
 import os
 import sqlite3
 import tempfile
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from _local_api import local_api
 from pydantic import PrivateAttr
 
 import outfitter as of
-
-# -- resources -------------------------------------------------------------------------------------
 
 
 class OrdersApi(of.ConfigurableResource):
@@ -95,89 +93,45 @@ class FileStoreBucket(of.ConfigurableResource):
     root: str
 
     def write(self, name: str, data: str) -> Path:
-        assert self.credentials.password, "credentials must be resolved at run time"
         path = Path(self.root) / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(data)
         return path
 
 
-def resources(api_url: str, workdir: str) -> dict[str, Any]:
-    """The pipeline's resources. The warehouse table is configured at launch."""
-    return {
-        "api": OrdersApi(
-            base_url=api_url, username="reporter", password=of.EnvVar("ORDERS_API_PASSWORD")
-        ),
-        "warehouse": Warehouse.configure_at_launch(path=os.path.join(workdir, "warehouse.db")),
-        "bucket": FileStoreBucket(
-            credentials=Credentials(
-                username=of.EnvVar("BUCKET_USER"), password=of.EnvVar("BUCKET_PASSWORD")
-            ),
-            root=os.path.join(workdir, "bucket"),
-        ),
-    }
-
-
-# -- the pipeline: plain functions taking resources ------------------------------------------------
-
-
-def load_orders(api: OrdersApi, warehouse: Warehouse) -> int:
+@of.asset
+def orders(api: OrdersApi, warehouse: Warehouse) -> int:
+    """Load every order into the warehouse; returns how many were stored."""
     return warehouse.store(api.orders())
 
 
-def publish_report(warehouse: Warehouse, bucket: FileStoreBucket) -> Path:
-    return bucket.write("reports/total.json", json.dumps({"total": warehouse.total()}))
+@of.asset(deps=[orders])
+def order_report(warehouse: Warehouse, bucket: FileStoreBucket) -> str:
+    """Publish the orders' total to the bucket; returns the report's path."""
+    path = bucket.write("reports/total.json", json.dumps({"total": warehouse.total()}))
+    return str(path)
 
 
-def run_pipeline(api_url: str, workdir: str, table: str) -> dict[str, Any]:
-    launch = of.RunConfig(resources={"warehouse": {"config": {"table": table}}})
-    with of.build_resources(resources(api_url, workdir), resource_config=launch) as res:
-        loaded = load_orders(res.api, res.warehouse)
-        report = publish_report(res.warehouse, res.bucket)
-    return {"loaded": loaded, "report": str(report), "total": json.loads(report.read_text())}
+def definitions(api_url: str, workdir: str) -> of.Definitions:
+    """The job's definitions. The warehouse table is configured at launch."""
+    return of.Definitions(
+        assets=[orders, order_report],
+        resources={
+            "api": OrdersApi(
+                base_url=api_url, username="reporter", password=of.EnvVar("ORDERS_API_PASSWORD")
+            ),
+            "warehouse": Warehouse.configure_at_launch(path=os.path.join(workdir, "wh.db")),
+            "bucket": FileStoreBucket(
+                credentials=Credentials(
+                    username=of.EnvVar("BUCKET_USER"), password=of.EnvVar("BUCKET_PASSWORD")
+                ),
+                root=os.path.join(workdir, "bucket"),
+            ),
+        },
+    )
 
 
-# -- a local stand-in for the orders API -------------------------------------------------------
-
-
-class _ApiHandler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", 0))
-        creds = json.loads(self.rfile.read(length))
-        ok = creds.get("password") == os.environ.get("ORDERS_API_PASSWORD")
-        self._reply(200 if ok else 401, {"token": "t-123"} if ok else {"error": "denied"})
-
-    def do_GET(self) -> None:
-        if self.headers.get("Authorization") != "Bearer t-123":
-            self._reply(401, {"error": "no token"})
-            return
-        self._reply(200, [{"id": i, "amount": 10.0 * i} for i in range(1, 6)])
-
-    def _reply(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def local_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ApiHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def main(argv: list[str] | None = None) -> of.ExecuteResult:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--table", default="orders")
     parser.add_argument("--workdir", default=None)
@@ -187,10 +141,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     os.environ.setdefault("BUCKET_USER", "reporter")
     os.environ.setdefault("BUCKET_PASSWORD", "demo-bucket-secret")
     workdir = args.workdir or tempfile.mkdtemp(prefix="outfitter-example-")
-    with local_api() as url:
-        result = run_pipeline(url, workdir, args.table)
-    print(f"loaded {result['loaded']} orders into table {args.table!r}")
-    print(f"report {result['report']}: {result['total']}")
+    launch = of.RunConfig(resources={"warehouse": {"config": {"table": args.table}}})
+    with local_api() as url, of.Instance.get() as instance:
+        job = definitions(url, workdir).get_implicit_global_asset_job_def()
+        result = job.execute_in_process(run_config=launch, instance=instance)
+    report = Path(result.asset_value("order_report"))
+    print(f"run {result.run_id}: loaded {result.asset_value('orders')} orders into {args.table!r}")
+    print(f"report {report}: {json.loads(report.read_text())}")
+    print("inspect it with: outfitter runs show " + result.run_id)
     return result
 
 

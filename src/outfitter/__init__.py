@@ -26,6 +26,7 @@ from ._definitions.job import define_asset_job, graph, job
 from ._execution.context import AssetExecutionContext, OpExecutionContext
 from ._execution.invoke import build_asset_context, build_op_context
 from ._execution.materialize import materialize, materialize_to_memory
+from ._execution.result import ExecuteResult
 from ._instance import Instance
 from ._resources.build import build_init_resource_context, build_resources
 from ._resources.configurable import (
@@ -76,6 +77,7 @@ __all__ = [
     "ConfigurableResourceFactory",
     "Definitions",
     "EnvVar",
+    "ExecuteResult",
     "FilesystemIOManager",
     "IOManager",
     "InMemoryIOManager",

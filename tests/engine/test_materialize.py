@@ -349,3 +349,31 @@ def test_runs_from_two_threads_do_not_share_resources() -> None:
         t.join()
     assert len(seen) == 2
     assert seen[0] is not seen[1]
+
+
+def test_a_failed_step_reaches_context_manager_resources_at_close() -> None:
+    """A transaction resource sees the failing step's exception and rolls back."""
+    outcome: list[str] = []
+
+    class Tx(of.ConfigurableResource):
+        @contextlib.contextmanager
+        def yield_for_execution(self, context: Any) -> Iterator[Tx]:
+            try:
+                yield self
+            except ValueError:
+                outcome.append("rollback")
+                raise
+            outcome.append("commit")
+
+    @of.asset
+    def fails(tx: Tx) -> int:
+        raise ValueError("bad row")
+
+    @of.asset
+    def works(tx: Tx) -> int:
+        return 1
+
+    of.materialize_to_memory([works], resources={"tx": Tx()})
+    result = of.materialize_to_memory([fails], resources={"tx": Tx()}, raise_on_error=False)
+    assert not result.success
+    assert outcome == ["commit", "rollback"]

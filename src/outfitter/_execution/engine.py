@@ -435,11 +435,16 @@ def _execute(
             except OutfitterError as exc:  # a resource failed to open: no step runs
                 run_error = exc
             finally:
+                # Context-manager resources see what failed the run (a step's exception too),
+                # so they can roll back instead of committing.
+                failure = run_error
+                if failure is None and run.failures:
+                    failure = next(iter(run.failures.values())).error
                 try:
                     if run.loop is not None:
-                        run.loop.run_until_complete(scope.aclose(run_error))
+                        run.loop.run_until_complete(scope.aclose(failure))
                     else:
-                        scope.close(run_error)
+                        scope.close(failure)
                 except TeardownError as exc:
                     teardown_error = exc
                 if run.loop is not None:

@@ -254,7 +254,8 @@ def runs_list(
                 ) from None
         with Instance.get() as instance:
             runs = instance.get_runs(limit=limit, status=wanted)
-        table = Table("run id", "job", "status", "started (UTC)", "duration")
+        table = Table("job", "status", "started (UTC)", "duration")
+        table.add_column("run id", no_wrap=True, min_width=32)
         for run in runs:
             duration = (
                 f"{run.end_time - run.start_time:.3f}s"
@@ -262,7 +263,7 @@ def runs_list(
                 else "-"
             )
             table.add_row(
-                run.run_id, run.job_name, run.status.value, _when(run.start_time), duration
+                run.job_name, run.status.value, _when(run.start_time), duration, run.run_id
             )
         out.print(table)
 
