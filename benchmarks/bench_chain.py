@@ -123,7 +123,9 @@ def peak_rss_mib(n: int) -> float:
     code = (
         "import sys, resource; sys.path.insert(0, 'benchmarks'); import bench_chain as b; "
         f"b.run(b.job_of(b.chain({n}))); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        # VmHWM is reset by exec (ru_maxrss would include the forking parent's footprint)
+        "print(int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
+        ".split()[1]) / 1024)"
     )
     return float(subprocess.check_output([sys.executable, "-c", code]))
 

@@ -24,6 +24,7 @@ from ._definitions.decorators import asset, op
 from ._definitions.definitions import Definitions, with_resources
 from ._definitions.job import define_asset_job, graph, job
 from ._execution.context import AssetExecutionContext, OpExecutionContext
+from ._execution.executors import in_process_executor
 from ._execution.invoke import build_asset_context, build_op_context
 from ._execution.materialize import materialize, materialize_to_memory
 from ._execution.result import ExecuteResult
@@ -100,6 +101,7 @@ __all__ = [
     "containers_by_env",
     "define_asset_job",
     "graph",
+    "in_process_executor",
     "job",
     "materialize",
     "materialize_to_memory",

@@ -21,9 +21,10 @@ class AssetKey:
         True
     """
 
-    __slots__ = ("path",)
+    __slots__ = ("_text", "path")
 
     path: tuple[str, ...]
+    _text: str
 
     def __init__(self, path: str | Sequence[str]) -> None:
         parts = (path,) if isinstance(path, str) else tuple(path)
@@ -34,6 +35,7 @@ class AssetKey:
                 "e.g. AssetKey(['raw', 'users']).",
             )
         object.__setattr__(self, "path", parts)
+        object.__setattr__(self, "_text", "/".join(parts))
 
     @classmethod
     def from_user_string(cls, text: str) -> AssetKey:
@@ -42,7 +44,7 @@ class AssetKey:
 
     def to_user_string(self) -> str:
         """The key as ``a/b``."""
-        return "/".join(self.path)
+        return self._text
 
     def with_prefix(self, prefix: str | Sequence[str]) -> AssetKey:
         """This key under ``prefix``."""

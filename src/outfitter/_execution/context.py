@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AssetExecutionContext", "OpExecutionContext", "StepResources"]
 
+_NO_VALUES: dict[str, Any] = {}
+
 
 class StepResources(Resources):
     """The resources a step declared, opened on first access from the run's scope.
@@ -26,15 +28,20 @@ class StepResources(Resources):
     __slots__ = ("_allowed", "_scope")
 
     def __init__(self, scope: RunScope | None, allowed: Iterable[str], owner: str) -> None:
-        super().__init__({}, owner=owner)
-        object.__setattr__(self, "_scope", scope)
-        object.__setattr__(self, "_allowed", frozenset(allowed))
+        # Built for every step: set the slots directly (no copy of an empty dict).
+        setattr_ = object.__setattr__
+        setattr_(self, "_values", _NO_VALUES)
+        setattr_(self, "_owner", owner)
+        setattr_(self, "_scope", scope)
+        setattr_(
+            self, "_allowed", allowed if isinstance(allowed, frozenset) else frozenset(allowed)
+        )
 
     def _get(self, key: str) -> Any:
         if key not in self._allowed:
             have = ", ".join(repr(k) for k in sorted(self._allowed)) or "none"
             raise MissingResourceError(
-                f"{self._owner} did not declare resource {key!r} (it declared: {have})."
+                f"{self._describe()} did not declare resource {key!r} (it declared: {have})."
                 + did_you_mean(key, self._allowed),
                 keys=[key],
                 hint=f"add a parameter `{key}: <ResourceClass>` (or ResourceParam[T]) to the "
@@ -42,11 +49,15 @@ class StepResources(Resources):
             )
         if self._scope is None:
             raise MissingResourceError(
-                f"{self._owner} has no resources bound",
+                f"{self._describe()} has no resources bound",
                 keys=[key],
                 hint="pass resources=... when building the context or running the step.",
             )
         return self._scope.get(key)
+
+    def _describe(self) -> str:
+        owner = self._owner
+        return owner if " " in owner else f"step {owner!r}"
 
     def __getattr__(self, key: str) -> Any:
         if key.startswith("__"):

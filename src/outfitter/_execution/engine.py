@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from .._config.run_config import RunConfig
@@ -37,6 +38,7 @@ _HANDLED = EventType.HANDLED_OUTPUT
 _MATERIALIZED = EventType.ASSET_MATERIALIZATION
 _SUCCESS = EventType.STEP_SUCCESS
 _START = EventType.STEP_START
+_FAILURE = EventType.STEP_FAILURE
 
 
 class RunCanceled(KeyboardInterrupt):
@@ -131,6 +133,7 @@ class _Run:
         self.report = instance.report_event
         self.record = instance.record_events
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._io_logs: dict[str, Any] = {}
 
     # -- one step ------------------------------------------------------------------------------
 
@@ -185,49 +188,50 @@ class _Run:
         return value
 
     def _handle_output(self, node: NodeSpec, value: Any, scope: RunScope) -> None:
-        manager = scope.get(node.io_manager_key)
+        key = node.io_manager_key
+        manager = scope.get(key)
+        log = self._io_logs.get(key)
+        if log is None:
+            log = self._io_logs[key] = scope.plan.specs[key].log
         context = OutputContext(
             step_key=node.key,
             name="result",
             asset_key=node.asset_key,
             run_id=self.run_id,
-            resources=StepResources(scope, node.context_resource_keys, f"step {node.key!r}"),
-            log=scope.plan.specs[node.io_manager_key].log,
+            resources=StepResources(scope, node.context_resource_keys, node.key),
+            log=log,
             config=self.configs.get(node.key),
-            metadata={},
             instance=self.instance,
         )
         manager.handle_output(context, value)
 
-    def _finish_step(self, node: NodeSpec, value: Any, scope: RunScope, started: float) -> None:
-        self._handle_output(node, value, scope)
-        self.outputs[node.key] = value
+    def _finish_events(self, node: NodeSpec, start_ns: int, start: bool) -> list[Any]:
+        """The events of a successful step (with its STEP_START when ``start``)."""
+        end_ns = time.time_ns()
         key = node.key
-        now = time.time_ns() // 1000
-        duration = time.perf_counter() - started
+        end_us = end_ns // 1000
+        duration = (end_ns - start_ns) / 1e9
+        events: list[Any] = [(start_ns // 1000, _START, key, None, "", None, None)] if start else []
+        events.append((end_us, _HANDLED, key, None, "", None, None))
         if node.asset_key is not None:
-            events = [
-                (now, _HANDLED, key, None, "", None, None),
-                (now, _MATERIALIZED, key, None, node.asset_key.to_user_string(), None, None),
-                (now, _SUCCESS, key, None, "", duration, None),
-            ]
-        else:
-            events = [
-                (now, _HANDLED, key, None, "", None, None),
-                (now, _SUCCESS, key, None, "", duration, None),
-            ]
-        self.record(self.run_id, events)
+            text = node.asset_key.to_user_string()
+            events.append((end_us, _MATERIALIZED, key, None, text, None, None))
+        events.append((end_us, _SUCCESS, key, None, "", duration, None))
+        return events
 
-    def _fail_step(self, node: NodeSpec, exc: BaseException, started: float) -> None:
+    def _fail_step(
+        self, node: NodeSpec, exc: BaseException, start_ns: int, *, start: bool = False
+    ) -> None:
         message = self.scope.redact(f"{type(exc).__name__}: {exc}")
         self.failures[node.key] = StepFailure(node.key, exc, message)
-        self.report(
-            self.run_id,
-            EventType.STEP_FAILURE,
-            step_key=node.key,
-            message=message,
-            duration=time.perf_counter() - started,
+        end_ns = time.time_ns()
+        events: list[Any] = (
+            [(start_ns // 1000, _START, node.key, None, "", None, None)] if start else []
         )
+        events.append(
+            (end_ns // 1000, _FAILURE, node.key, None, message, (end_ns - start_ns) / 1e9, None)
+        )
+        self.record(self.run_id, events)
 
     def _blocked(self, node: NodeSpec) -> bool:
         for up in node.upstream:
@@ -243,28 +247,31 @@ class _Run:
         return False
 
     def run_sync_step(self, node: NodeSpec) -> None:
-        if self._blocked(node):
+        # Steps run one at a time here, so a step's events are recorded in one batch when it
+        # ends (STEP_START keeps its own timestamp).
+        if (self.failures or self.skipped) and self._blocked(node):
             return
-        started = time.perf_counter()
-        self.record(self.run_id, [(time.time_ns() // 1000, _START, node.key, None, "", None, None)])
+        start_ns = time.time_ns()
         step_scope = self.scope.step_scope() if node.key in self.step_scoped else None
         scope = step_scope or self.scope
         error: BaseException | None = None
         try:
             value = node.fn(**self._kwargs(node, scope))
-            if inspect.isawaitable(value):
+            if isinstance(value, CoroutineType):
                 value = self._await(value)
-            self._finish_step(node, value, scope, started)
+            self._handle_output(node, value, scope)
+            self.outputs[node.key] = value
+            self.record(self.run_id, self._finish_events(node, start_ns, True))
         except Exception as exc:
             error = exc
-            self._fail_step(node, exc, started)
+            self._fail_step(node, exc, start_ns, start=True)
         finally:
             if step_scope is not None:
                 try:
                     step_scope.close(error)
                 except TeardownError as teardown:
                     if error is None:
-                        self._fail_step(node, teardown, started)
+                        self._fail_step(node, teardown, start_ns)
 
     def _await(self, awaitable: Any) -> Any:
         if self.loop is None:
@@ -272,10 +279,10 @@ class _Run:
         return self.loop.run_until_complete(awaitable)
 
     async def run_async_step(self, node: NodeSpec) -> None:
-        if self._blocked(node):
+        if (self.failures or self.skipped) and self._blocked(node):
             return
-        started = time.perf_counter()
-        self.record(self.run_id, [(time.time_ns() // 1000, _START, node.key, None, "", None, None)])
+        start_ns = time.time_ns()
+        self.record(self.run_id, [(start_ns // 1000, _START, node.key, None, "", None, None)])
         step_scope = self.scope.step_scope() if node.key in self.step_scoped else None
         scope = step_scope or self.scope
         error: BaseException | None = None
@@ -285,17 +292,19 @@ class _Run:
             value = node.fn(**self._kwargs(node, scope))
             if inspect.isawaitable(value):
                 value = await value
-            self._finish_step(node, value, scope, started)
+            self._handle_output(node, value, scope)
+            self.outputs[node.key] = value
+            self.record(self.run_id, self._finish_events(node, start_ns, False))
         except Exception as exc:
             error = exc
-            self._fail_step(node, exc, started)
+            self._fail_step(node, exc, start_ns)
         finally:
             if step_scope is not None:
                 try:
                     await step_scope.aclose(error)
                 except TeardownError as teardown:
                     if error is None:
-                        self._fail_step(node, teardown, started)
+                        self._fail_step(node, teardown, start_ns)
 
     step_scoped: frozenset[str] = frozenset()
 

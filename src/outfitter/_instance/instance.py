@@ -406,9 +406,10 @@ class Instance:
         # Ids are assigned under the database's write lock, so processes can share the file.
         conn.execute("begin immediate")
         try:
-            (next_id,) = conn.execute(
-                "select coalesce(max(first_id + count), 1) from event_chunks"
+            last = conn.execute(
+                "select first_id + count from event_chunks order by first_id desc limit 1"
             ).fetchone()
+            next_id = last[0] if last else 1
             chunks = []
             for run, events in buffers.items():
                 chunks.append((next_id, run, len(events), json.dumps(events, default=str)))

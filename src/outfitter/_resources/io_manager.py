@@ -80,7 +80,7 @@ class OutputContext:
         self.resources = resources if resources is not None else Resources({})
         self.log = log or _LOG
         self.config = config
-        self.metadata = dict(metadata or {})
+        self.metadata = dict(metadata) if metadata else {}
         self.instance = instance
         self.output_metadata: dict[str, Any] = {}
 
@@ -347,7 +347,8 @@ class InMemoryIOManager(IOManager):
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         """Keep ``obj``."""
-        self.values[tuple(context.get_identifier())] = obj
+        key = context.asset_key
+        self.values[key.path if key is not None else tuple(context.get_identifier())] = obj
 
     def load_input(self, context: InputContext) -> Any:
         """Return the kept value."""
