@@ -377,3 +377,68 @@ def test_a_failed_step_reaches_context_manager_resources_at_close() -> None:
     result = of.materialize_to_memory([fails], resources={"tx": Tx()}, raise_on_error=False)
     assert not result.success
     assert outcome == ["commit", "rollback"]
+
+
+def test_definitions_catch_cycles_partials_and_accept_spec_mocks() -> None:
+    """Asset cycles and unbound partial nested resources are reported; spec'd mocks pass."""
+    from unittest.mock import MagicMock
+
+    class Creds(of.ConfigurableResource):
+        user: str
+
+    class Bucket(of.ConfigurableResource):
+        creds: Creds
+
+    @of.asset(ins={"b": of.AssetIn("b")})
+    def a(b: int) -> int:
+        return b
+
+    @of.asset(ins={"a": of.AssetIn("a")})
+    def b(a: int) -> int:
+        return a
+
+    @of.asset
+    def stored(bucket: Bucket, db: Db) -> int:
+        return 1
+
+    with pytest.raises(DefinitionError) as info:
+        of.Definitions(
+            assets=[a, b, stored],
+            resources={
+                "bucket": Bucket(creds=Creds.configure_at_launch()),
+                "db": MagicMock(spec=Db),
+            },
+        )
+    text = str(info.value)
+    assert "depend on each other in a cycle" in text
+    assert "resource 'bucket', field 'creds'" in text
+    assert "parameter 'db'" not in text
+
+
+def test_mixing_required_resource_keys_and_resource_parameters_is_an_error() -> None:
+    """One style of asking for resources per step."""
+    with pytest.raises(DefinitionError, match="declares required_resource_keys and also takes"):
+
+        @of.asset(required_resource_keys={"db"})
+        def both(context: Any, cache: Db) -> int:
+            return 1
+
+
+def test_build_op_context_and_tags_are_recorded() -> None:
+    """Ops receive an OpExecutionContext; materialize tags land on the run record."""
+
+    @of.op
+    def uses_context(context: of.OpExecutionContext) -> str:
+        assert not context.has_asset_key
+        return context.run_id
+
+    assert uses_context(of.build_op_context()) == "ephemeral"
+
+    @of.asset
+    def tagged() -> int:
+        return 1
+
+    with of.Instance.ephemeral() as instance:
+        result = of.materialize([tagged], instance=instance, tags={"team": "data"})
+        assert result.run is not None
+        assert result.run.tags == {"team": "data"}

@@ -74,8 +74,7 @@ class Definitions:
                 problems.extend(exc.problems)
                 continue
             self._add_job(resolved, problems)
-        for job in self._jobs.values():
-            self._check_job_resources(job, bindings, problems)
+        self._check_resources(unique, bindings, problems)
         if problems:
             raise DefinitionError(
                 f"{len(problems)} problem(s) in the definitions",
@@ -116,32 +115,53 @@ class Definitions:
         bound.base_resources = self._resources
         self._jobs[job.name] = bound
 
-    def _check_job_resources(
-        self, job: JobDefinition, bindings: dict[str, Any], problems: list[str]
+    def _check_resources(
+        self, assets: list[AssetsDefinition], bindings: dict[str, Any], problems: list[str]
     ) -> None:
-        merged = {**bindings, **job.resource_defs}
+        """The resource graph, then what every asset and op asks for (independently of whether
+        the jobs resolved, so one round reports everything)."""
         try:
-            plan = ResourcePlan(merged)
+            ResourcePlan(bindings)
         except OutfitterError as exc:
             problems.extend(exc.problems)
-            return
-        for node in job.nodes:
-            owner = _owner(node)
-            for key in sorted(node.resource_keys - _DEFAULT_IO):
-                if key not in merged:
+        for a in assets:
+            own = {**bindings, **a.resource_defs}
+            if a.resource_defs:
+                self._check_plan(own, problems)
+            self._check_node(a.node_spec({}), own, problems)
+        for job in self._jobs.values():
+            if all(n.kind == "asset" for n in job.nodes):
+                continue  # checked through its assets above
+            merged = {**bindings, **job.resource_defs}
+            if job.resource_defs:
+                self._check_plan(merged, problems)
+            for node in job.nodes:
+                self._check_node(node, merged, problems)
+
+    @staticmethod
+    def _check_plan(bindings: dict[str, Any], problems: list[str]) -> None:
+        try:
+            ResourcePlan(bindings)
+        except OutfitterError as exc:
+            problems.extend(exc.problems)
+
+    @staticmethod
+    def _check_node(node: NodeSpec, bindings: dict[str, Any], problems: list[str]) -> None:
+        owner = _owner(node)
+        for key in sorted(node.resource_keys - _DEFAULT_IO):
+            if key not in bindings:
+                problems.append(
+                    f"{owner} requires resource {key!r}, which is not bound."
+                    + did_you_mean(key, bindings)
+                )
+        for res in node.params.resources:
+            if res.key in bindings and res.expected is not None:
+                mismatch = _type_mismatch(bindings[res.key], res.expected)
+                if mismatch:
                     problems.append(
-                        f"{owner} requires resource {key!r}, which is not bound."
-                        + did_you_mean(key, merged)
+                        f"{owner}, parameter {res.key!r}: expects {res.expected.__name__}, "
+                        f"but the resource bound at {res.key!r} is {mismatch}"
                     )
-            for res in node.params.resources:
-                if res.key in merged and res.expected is not None:
-                    mismatch = _type_mismatch(merged[res.key], res.expected)
-                    if mismatch:
-                        problems.append(
-                            f"{owner}, parameter {res.key!r}: expects {res.expected.__name__}, "
-                            f"but the resource bound at {res.key!r} is {mismatch}"
-                        )
-        del plan
 
     # -- access ---------------------------------------------------------------------------------
 

@@ -449,7 +449,7 @@ def plan_of(target: Any) -> Lifecycle:
 
     if isinstance(target, ResourceDefinition):
         return target.lifecycle
-    if isinstance(target, ConfigurableResourceFactory | ManagedBinding):
+    if issubclass(type(target), ConfigurableResourceFactory | ManagedBinding):
         if not isinstance(target, ManagedBinding):
             return plan_of_class(type(target))
         plan = _CLASS_PLANS.get(target.manager_cls)

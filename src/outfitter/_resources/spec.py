@@ -113,7 +113,7 @@ def normalize(
         return _configurable(
             key, base, identity, problems, dirty=set(values), owner=owner, source=obj, log=log
         )
-    if isinstance(obj, ConfigurableResourceFactory):
+    if issubclass(type(obj), ConfigurableResourceFactory):  # not a mock made with spec=
         base = obj
         dirty: set[str] = set()
         if launch:
