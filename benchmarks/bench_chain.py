@@ -162,11 +162,9 @@ def main() -> None:
     )
     print("| ---: | ---: | ---: | ---: | ---: |")
     for n in sizes:
-        step = (runs[n] - runs[1]) / (n - 1) * 1e6 if n > 1 else float("nan")
-        pstep = (planned[n] - planned[1]) / (n - 1) * 1e6 if n > 1 else float("nan")
-        print(
-            f"| {n:,} | {runs[n] * 1e3:.2f} | {step:.1f} | {planned[n] * 1e3:.2f} | {pstep:.1f} |"
-        )
+        step = f"{(runs[n] - runs[1]) / (n - 1) * 1e6:.1f}" if n > 1 else "–"
+        pstep = f"{(planned[n] - planned[1]) / (n - 1) * 1e6:.1f}" if n > 1 else "–"
+        print(f"| {n:,} | {runs[n] * 1e3:.2f} | {step} | {planned[n] * 1e3:.2f} | {pstep} |")
     print()
     print(f"per-step overhead (N={big:,}): {per_step:.1f} µs; plain Python: {floor_step:.2f} µs")
     print(f"per-run fixed cost (N=1): {runs[1] * 1e3:.2f} ms")
