@@ -162,8 +162,8 @@ def main() -> None:
     )
     print("| ---: | ---: | ---: | ---: | ---: |")
     for n in sizes:
-        step = f"{(runs[n] - runs[1]) / (n - 1) * 1e6:.1f}" if n > 1 else "–"
-        pstep = f"{(planned[n] - planned[1]) / (n - 1) * 1e6:.1f}" if n > 1 else "–"
+        step = f"{(runs[n] - runs[1]) / (n - 1) * 1e6:.1f}" if n > 1 else "-"
+        pstep = f"{(planned[n] - planned[1]) / (n - 1) * 1e6:.1f}" if n > 1 else "-"
         print(f"| {n:,} | {runs[n] * 1e3:.2f} | {step} | {planned[n] * 1e3:.2f} | {pstep} |")
     print()
     print(f"per-step overhead (N={big:,}): {per_step:.1f} µs; plain Python: {floor_step:.2f} µs")
