@@ -92,9 +92,9 @@ class EventRecord:
 
 
 def _v1(conn: sqlite3.Connection) -> None:
-    conn.executescript(
-        """
-        create table runs (
+    # One statement at a time: executescript() would commit the migration's transaction.
+    conn.execute(
+        """create table runs (
             run_id text primary key,
             job_name text not null,
             status text not null,
@@ -103,17 +103,18 @@ def _v1(conn: sqlite3.Connection) -> None:
             end_time real,
             tags text not null,
             run_config text
-        );
-        create index runs_by_created on runs (created_time);
-        create table event_chunks (
+        )"""
+    )
+    conn.execute("create index runs_by_created on runs (created_time)")
+    conn.execute(
+        """create table event_chunks (
             first_id integer primary key,
             run_id text not null,
             count integer not null,
             events text not null
-        );
-        create index event_chunks_by_run on event_chunks (run_id, first_id);
-        """
+        )"""
     )
+    conn.execute("create index event_chunks_by_run on event_chunks (run_id, first_id)")
 
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -132,6 +133,22 @@ def _redact(run_config: Any) -> Any:
     if isinstance(run_config, RunConfig):
         run_config = run_config.to_config_dict()
     return redacted_config(run_config)
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a file database to WAL (once; later opens find it set). Switching may report
+    "locked" without waiting while another process holds the file, so it is retried."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            (mode,) = conn.execute("pragma journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                conn.execute("pragma journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class Instance:
@@ -169,10 +186,10 @@ class Instance:
         conn = sqlite3.connect(database, check_same_thread=False, timeout=30.0)
         self._conn = conn
         try:
-            if database != ":memory:":
-                conn.execute("pragma journal_mode=WAL")
-                conn.execute("pragma synchronous=NORMAL")
             conn.execute("pragma busy_timeout=30000")
+            if database != ":memory:":
+                _use_wal(conn)
+                conn.execute("pragma synchronous=NORMAL")
             self._migrate(list(MIGRATIONS if migrations is None else migrations))
         except BaseException:
             conn.close()
@@ -202,23 +219,28 @@ class Instance:
     # -- schema ---------------------------------------------------------------------------------
 
     def _migrate(self, migrations: list[Migration]) -> None:
+        # Under the write lock, so two processes opening a new database at once migrate it once.
         conn = self._conn
-        with conn:
+        conn.execute("begin immediate")
+        try:
             conn.execute("create table if not exists schema_version (version integer not null)")
             row = conn.execute("select version from schema_version").fetchone()
             current = row[0] if row else 0
             if row is None:
                 conn.execute("insert into schema_version values (0)")
-        if current > len(migrations):
-            raise ConfigError(
-                f"the instance database {self._database} has schema version {current}, newer "
-                f"than this Outfitter understands ({len(migrations)})",
-                hint="upgrade outfitter, or point OUTFITTER_HOME at another directory.",
-            )
-        for version in range(current, len(migrations)):
-            with conn:
+            if current > len(migrations):
+                raise ConfigError(
+                    f"the instance database {self._database} has schema version {current}, "
+                    f"newer than this Outfitter understands ({len(migrations)})",
+                    hint="upgrade outfitter, or point OUTFITTER_HOME at another directory.",
+                )
+            for version in range(current, len(migrations)):
                 migrations[version](conn)
                 conn.execute("update schema_version set version = ?", (version + 1,))
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
 
     @property
     def schema_version(self) -> int:
