@@ -115,17 +115,9 @@ def materialize(
         >>> materialize([upstream, downstream]).asset_value("downstream")
         2
     """
-    assets = list(assets)
-    nodes = asset_nodes(assets, selection, "materialize()")
     bindings = _with_default_io_manager(_asset_resources(assets, resources), FilesystemIOManager())
-    return execute_nodes(
-        "__materialize__",
-        nodes,
-        bindings,
-        run_config=run_config,
-        instance=instance,
-        tags=tags,
-        raise_on_error=raise_on_error,
+    return _run_assets(
+        "materialize()", assets, bindings, selection, run_config, instance, tags, raise_on_error
     )
 
 
@@ -149,13 +141,32 @@ def materialize_to_memory(
         >>> materialize_to_memory([greeting]).asset_value("greeting")
         'hi'
     """
-    assets = list(assets)
-    nodes = asset_nodes(assets, selection, "materialize_to_memory()")
-    bindings = _asset_resources(assets, resources)
-    bindings["io_manager"] = InMemoryIOManager()
+    bindings = {**_asset_resources(assets, resources), "io_manager": InMemoryIOManager()}
+    return _run_assets(
+        "materialize_to_memory()",
+        assets,
+        bindings,
+        selection,
+        run_config,
+        instance,
+        tags,
+        raise_on_error,
+    )
+
+
+def _run_assets(
+    owner: str,
+    assets: Sequence[AssetsDefinition],
+    bindings: dict[str, Any],
+    selection: Iterable[Any] | None,
+    run_config: RunConfig | Mapping[str, Any] | None,
+    instance: Any,
+    tags: Mapping[str, str] | None,
+    raise_on_error: bool,
+) -> ExecuteResult:
     return execute_nodes(
         "__materialize__",
-        nodes,
+        asset_nodes(assets, selection, owner),
         bindings,
         run_config=run_config,
         instance=instance,
