@@ -115,6 +115,7 @@ def materialize(
         >>> materialize([upstream, downstream]).asset_value("downstream")
         2
     """
+    assets = list(assets)
     bindings = _with_default_io_manager(_asset_resources(assets, resources), FilesystemIOManager())
     return _run_assets(
         "materialize()", assets, bindings, selection, run_config, instance, tags, raise_on_error
@@ -141,6 +142,7 @@ def materialize_to_memory(
         >>> materialize_to_memory([greeting]).asset_value("greeting")
         'hi'
     """
+    assets = list(assets)
     bindings = {**_asset_resources(assets, resources), "io_manager": InMemoryIOManager()}
     return _run_assets(
         "materialize_to_memory()",
