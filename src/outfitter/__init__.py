@@ -17,6 +17,7 @@ Example:
 
 from typing import TYPE_CHECKING
 
+from . import signals, triggers
 from ._config.env_var import EnvVar
 from ._config.run_config import Config, RunConfig
 from ._definitions.asset_key import AssetIn, AssetKey
@@ -28,6 +29,21 @@ from ._execution.executors import in_process_executor
 from ._execution.invoke import build_asset_context, build_op_context
 from ._execution.materialize import materialize, materialize_to_memory
 from ._execution.result import ExecuteResult
+from ._flows.flow import Flow
+from ._flows.resource_manager import ResourceManager, resource_manager
+from ._flows.state import (
+    Cancelled,
+    Failed,
+    Mapped,
+    Pending,
+    Retrying,
+    Running,
+    Skipped,
+    State,
+    Success,
+    TriggerFailed,
+)
+from ._flows.task import Parameter, Task, task, unmapped
 from ._instance import Instance
 from ._resources.build import build_init_resource_context, build_resources
 from ._resources.configurable import (
@@ -71,6 +87,7 @@ __all__ = [
     "AssetExecutionContext",
     "AssetIn",
     "AssetKey",
+    "Cancelled",
     "Config",
     "ConfigurableIOManager",
     "ConfigurableIOManagerFactory",
@@ -79,20 +96,33 @@ __all__ = [
     "Definitions",
     "EnvVar",
     "ExecuteResult",
+    "Failed",
     "FilesystemIOManager",
+    "Flow",
     "IOManager",
     "InMemoryIOManager",
     "InitResourceContext",
     "InputContext",
     "Instance",
+    "Mapped",
     "OpExecutionContext",
     "OutputContext",
+    "Parameter",
     "PartialResource",
+    "Pending",
     "ResourceContainer",
     "ResourceDefinition",
     "ResourceDependency",
+    "ResourceManager",
     "ResourceParam",
+    "Retrying",
     "RunConfig",
+    "Running",
+    "Skipped",
+    "State",
+    "Success",
+    "Task",
+    "TriggerFailed",
     "asset",
     "build_asset_context",
     "build_init_resource_context",
@@ -107,5 +137,10 @@ __all__ = [
     "materialize_to_memory",
     "op",
     "resource",
+    "resource_manager",
+    "signals",
+    "task",
+    "triggers",
+    "unmapped",
     "with_resources",
 ]
