@@ -94,9 +94,8 @@ def test_unused_task_in_block_warns() -> None:
         def run(self) -> None:
             pass
 
-    with pytest.warns(UserWarning, match="'Lonely' were created inside the flow block"):
-        with Flow("f"):
-            Lonely()
+    with pytest.warns(UserWarning, match="'Lonely' were created inside the flow block"), Flow("f"):
+        Lonely()
 
 
 def test_parameters_are_validated_before_anything_runs() -> None:
