@@ -322,3 +322,41 @@ def test_flow_runs_are_recorded_like_asset_runs() -> None:
         assert run.status.value == "SUCCESS"
         kinds = [e.event_type.value for e in instance.all_events(run.run_id)]
     assert kinds == ["RUN_START", "STEP_START", "STEP_SUCCESS", "RUN_SUCCESS"]
+
+
+def test_retry_signal_asks_for_another_run() -> None:
+    """RETRY reruns the task (within max_retries)."""
+    tries: list[int] = []
+
+    @task(max_retries=1)
+    def again() -> int:
+        tries.append(1)
+        if len(tries) == 1:
+            raise signals.RETRY("try once more")
+        return len(tries)
+
+    with Flow("retry-signal") as flow:
+        out = again()
+    assert flow.run().result[out].result == 2
+
+
+def test_flow_run_shows_in_the_cli(tmp_path: Any) -> None:
+    """A flow run recorded in the local instance is listed by `outfitter runs list`."""
+    import os
+    import subprocess
+    import sys
+
+    with Flow("listed-flow") as flow:
+        inc(1)
+    with of.Instance.local(tmp_path) as instance:
+        flow.run(instance=instance)
+    env = {**os.environ, "OUTFITTER_HOME": str(tmp_path), "COLUMNS": "200"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "outfitter.cli", "runs", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "listed-flow" in proc.stdout

@@ -345,3 +345,34 @@ def test_no_unused_task_warning_for_normal_use() -> None:
         warnings.simplefilter("error")
         functional()
         imperative()
+
+
+def test_a_retry_inside_the_block_never_runs_setup_twice() -> None:
+    """A block task that fails and retries uses the same resource; one setup, one cleanup."""
+    tries: list[int] = []
+
+    @task(max_retries=2)
+    def flaky(r: Any) -> str:
+        tries.append(1)
+        if len(tries) < 3:
+            raise RuntimeError("transient")
+        return r
+
+    with Flow("retry") as flow, MyResource() as r:
+        out = flaky(r)
+    state = flow.run()
+    assert state.result[out].result == "resource"
+    assert EVENTS == ["setup", "cleanup resource"]
+
+
+def test_manager_bound_in_definitions_is_an_asset_resource() -> None:
+    """A resource-manager binding works as a Definitions resource for assets too."""
+
+    @of.asset
+    def uses(cluster: of.ResourceParam[str]) -> str:
+        return cluster.upper()
+
+    defs = of.Definitions(assets=[uses], resources={"cluster": MyResource("x")})
+    result = defs.get_implicit_global_asset_job_def().execute_in_process()
+    assert result.asset_value("uses") == "RESOURCE"
+    assert EVENTS == ["setup", "cleanup resource"]
