@@ -360,3 +360,12 @@ def test_flow_run_shows_in_the_cli(tmp_path: Any) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "listed-flow" in proc.stdout
+
+
+def test_unknown_executor_is_refused() -> None:
+    """Only the in-process executor runs flows in this version; others are refused clearly."""
+    with Flow("exec") as flow:
+        out = inc(1)
+    assert flow.run(executor=of.in_process_executor).result[out].result == 2
+    with pytest.raises(InvocationError, match="executor 'dask' is not available"):
+        flow.run(executor="dask")

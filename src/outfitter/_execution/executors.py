@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ExecutorDefinition", "in_process_executor"]
+__all__ = ["ExecutorDefinition", "check_executor", "in_process_executor"]
 
 
 class ExecutorDefinition:
@@ -38,3 +38,17 @@ class ExecutorDefinition:
 
 in_process_executor = ExecutorDefinition("in_process")
 """Run every step in this process (the default)."""
+
+
+def check_executor(executor: Any, owner: str) -> None:
+    """Refuse executors this version cannot run (rather than silently running in process)."""
+    from ..exceptions import InvocationError
+
+    if executor is None:
+        return
+    name = getattr(executor, "name", None)
+    if name != "in_process":
+        raise InvocationError(
+            f"{owner}: executor {executor!r} is not available; runs execute in process",
+            hint="use in_process_executor (the default), or leave the executor unset.",
+        )

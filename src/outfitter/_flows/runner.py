@@ -234,6 +234,9 @@ def run_flow(
     executor: Any,
 ) -> State:
     """Run ``flow`` in this process; see :meth:`Flow.run`."""
+    from .._execution.executors import check_executor
+
+    check_executor(executor, f"flow {flow.name!r}")
     _check_parameters(flow, values)
     order = flow.sorted_tasks()
     bindings = {**resource_bindings(flow.resources), **resource_bindings(resources)}
