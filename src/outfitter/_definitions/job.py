@@ -221,7 +221,10 @@ class JobDefinition:
     ) -> ExecuteResult:
         """Run the job in this process (resources given here win over the job's own)."""
         from .._execution.engine import execute_nodes
+        from .._execution.executors import check_executor
         from .._resources.bindings import resource_bindings
+
+        check_executor(self.executor_def, f"job {self.name!r}")
         from .._resources.io_manager import FilesystemIOManager
 
         bindings = {
