@@ -24,6 +24,16 @@ from ._definitions.asset_key import AssetIn, AssetKey
 from ._definitions.decorators import asset, op
 from ._definitions.definitions import Definitions, with_resources
 from ._definitions.job import define_asset_job, graph, job
+from ._definitions.sensors import (
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SkipReason,
+    build_schedule_context,
+    build_sensor_context,
+    schedule,
+    sensor,
+)
 from ._execution.context import AssetExecutionContext, OpExecutionContext
 from ._execution.executors import in_process_executor
 from ._execution.invoke import build_asset_context, build_op_context
@@ -117,7 +127,11 @@ __all__ = [
     "ResourceParam",
     "Retrying",
     "RunConfig",
+    "RunRequest",
     "Running",
+    "ScheduleEvaluationContext",
+    "SensorEvaluationContext",
+    "SkipReason",
     "Skipped",
     "State",
     "Success",
@@ -128,6 +142,8 @@ __all__ = [
     "build_init_resource_context",
     "build_op_context",
     "build_resources",
+    "build_schedule_context",
+    "build_sensor_context",
     "containers_by_env",
     "define_asset_job",
     "graph",
@@ -138,6 +154,8 @@ __all__ = [
     "op",
     "resource",
     "resource_manager",
+    "schedule",
+    "sensor",
     "signals",
     "task",
     "triggers",

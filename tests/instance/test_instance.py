@@ -133,13 +133,13 @@ def test_older_schema_is_migrated(tmp_path: Path) -> None:
     with Instance.local(tmp_path):
         pass
 
-    def v2(conn: sqlite3.Connection) -> None:
+    def next_version(conn: sqlite3.Connection) -> None:
         conn.execute("alter table runs add column note text")
 
-    migrations = [*instance_module.MIGRATIONS, v2]
+    migrations = [*instance_module.MIGRATIONS, next_version]
     db = str(tmp_path / "runs.db")
     with Instance(db, str(tmp_path / "storage"), migrations=migrations) as inst:
-        assert inst.schema_version == 2
+        assert inst.schema_version == len(migrations)
     conn = sqlite3.connect(db)
     try:
         columns = [row[1] for row in conn.execute("pragma table_info(runs)")]
@@ -203,3 +203,16 @@ def test_no_secret_reaches_the_database_file_or_logs(
     assert b"SECRET_X" in data
     assert "s3cr3t-env-value" not in caplog.text
     assert "hunter2-secret" not in caplog.text
+
+
+def test_a_version_1_database_gains_the_sensor_tables(tmp_path: Path) -> None:
+    """A database written before sensors existed is upgraded when opened, runs kept."""
+    db, storage = str(tmp_path / "runs.db"), str(tmp_path / "storage")
+    with Instance(db, storage, migrations=instance_module.MIGRATIONS[:1]) as old:
+        run = old.create_run("before")
+        assert old.schema_version == 1
+    with Instance.local(tmp_path) as new:
+        assert new.schema_version == 2
+        assert new.get_run(run.run_id) is not None
+        assert new.claim_run_key("sensor", "k")
+        assert not new.claim_run_key("sensor", "k")

@@ -75,6 +75,7 @@ class Definitions:
                 continue
             self._add_job(resolved, problems)
         self._check_resources(unique, bindings, problems)
+        self._check_instigators(bindings, problems)
         if problems:
             raise DefinitionError(
                 f"{len(problems)} problem(s) in the definitions",
@@ -137,6 +138,46 @@ class Definitions:
                 self._check_plan(merged, problems)
             for node in job.nodes:
                 self._check_node(node, merged, problems)
+
+    def _check_instigators(self, bindings: dict[str, Any], problems: list[str]) -> None:
+        names: set[str] = set()
+        for definition in [*self.sensors, *self.schedules]:
+            owner = getattr(definition, "owner", repr(definition))
+            if definition.name in names:
+                problems.append(f"{owner}: the name {definition.name!r} is used twice")
+            names.add(definition.name)
+            for key in sorted(definition.resource_keys):
+                if key not in bindings:
+                    problems.append(
+                        f"{owner} requires resource {key!r}, which is not bound."
+                        + did_you_mean(key, bindings)
+                    )
+            job_name = definition.job_name
+            if job_name is not None and job_name not in self._jobs:
+                known = sorted(k for k in self._jobs if k != IMPLICIT_ASSET_JOB)
+                problems.append(
+                    f"{owner} targets job {job_name!r}, which is not in these definitions "
+                    f"(jobs: {', '.join(known) or 'none'})"
+                )
+
+    def get_sensor_def(self, name: str) -> Any:
+        """The sensor called ``name``."""
+        return self._instigator(name, self.sensors, "sensor")
+
+    def get_schedule_def(self, name: str) -> Any:
+        """The schedule called ``name``."""
+        return self._instigator(name, self.schedules, "schedule")
+
+    @staticmethod
+    def _instigator(name: str, definitions: list[Any], kind: str) -> Any:
+        for definition in definitions:
+            if definition.name == name:
+                return definition
+        known = [d.name for d in definitions]
+        raise DefinitionError(
+            f"no {kind} named {name!r}." + did_you_mean(name, known),
+            hint=f"{kind}s defined here: {', '.join(known) or 'none'}.",
+        )
 
     @staticmethod
     def _check_plan(bindings: dict[str, Any], problems: list[str]) -> None:

@@ -26,7 +26,7 @@ from .._resources.markers import Scope
 from ..exceptions import ConfigError, OutfitterError, TeardownError
 from .context import AssetExecutionContext, OpExecutionContext, StepResources
 from .result import ExecuteResult, StepFailure
-from .scope import RunScope, plan_for
+from .scope import PROCESS_SCOPE, RunScope, plan_for
 
 if TYPE_CHECKING:
     from .._resources.spec import ResourcePlan
@@ -413,7 +413,9 @@ def _execute(
 
     instance.set_run_status(run_id, RunStatus.STARTED)
     report(run_id, EventType.RUN_START, message=job_name)
-    scope = RunScope(plan, run_id=run_id, instance=instance, listener=listener)
+    scope = RunScope(
+        plan, run_id=run_id, instance=instance, listener=listener, parent=PROCESS_SCOPE.get()
+    )
     run = _Run(nodes, scope, instance, run_id, configs, run_config)
     run.step_scoped = frozenset(
         n.key

@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -29,10 +30,14 @@ from .._resources.markers import Scope
 from .._resources.spec import OpenEnv, ResourcePlan, ResourceSpec
 from ..exceptions import InvocationError, OutfitterError, ResourceInitError, TeardownError
 
-__all__ = ["Listener", "RunScope", "plan_for"]
+__all__ = ["PROCESS_SCOPE", "Listener", "RunScope", "plan_for"]
 
 Listener = Callable[[str, str, float, BaseException | None], None]
 """Called as ``listener("open" | "close", key, seconds, error_or_None)``."""
+
+
+PROCESS_SCOPE: ContextVar[RunScope | None] = ContextVar("outfitter_process_scope", default=None)
+"""The long-lived process scope (the daemon's) that runs started in this context share."""
 
 
 class _State(enum.Enum):

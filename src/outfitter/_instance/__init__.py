@@ -1,5 +1,21 @@
 """Where runs are recorded: the embedded SQLite instance."""
 
-from .instance import EventRecord, EventType, Instance, RunRecord, RunStatus
+from .instance import (
+    EventRecord,
+    EventType,
+    Instance,
+    InstigatorState,
+    RunRecord,
+    RunStatus,
+    TickRecord,
+)
 
-__all__ = ["EventRecord", "EventType", "Instance", "RunRecord", "RunStatus"]
+__all__ = [
+    "EventRecord",
+    "EventType",
+    "Instance",
+    "InstigatorState",
+    "RunRecord",
+    "RunStatus",
+    "TickRecord",
+]

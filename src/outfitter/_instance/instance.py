@@ -24,7 +24,16 @@ from typing import Any
 
 from ..exceptions import ConfigError
 
-__all__ = ["MIGRATIONS", "EventRecord", "EventType", "Instance", "RunRecord", "RunStatus"]
+__all__ = [
+    "MIGRATIONS",
+    "EventRecord",
+    "EventType",
+    "Instance",
+    "InstigatorState",
+    "RunRecord",
+    "RunStatus",
+    "TickRecord",
+]
 
 
 class RunStatus(enum.StrEnum):
@@ -77,6 +86,32 @@ class RunRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class TickRecord:
+    """One evaluation of a sensor or schedule."""
+
+    id: int
+    name: str
+    kind: str
+    timestamp: float
+    status: str
+    run_ids: list[str]
+    skip_reason: str | None
+    error: str | None
+    cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InstigatorState:
+    """A sensor's or schedule's stored status, cursor and last tick time."""
+
+    name: str
+    kind: str
+    status: str
+    cursor: str | None
+    last_tick_time: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class EventRecord:
     """One event as stored."""
 
@@ -117,8 +152,43 @@ def _v1(conn: sqlite3.Connection) -> None:
     conn.execute("create index event_chunks_by_run on event_chunks (run_id, first_id)")
 
 
+def _v2(conn: sqlite3.Connection) -> None:
+    """Sensors and schedules: their status and cursor, their ticks, the run keys they used."""
+    conn.execute(
+        """create table instigators (
+            name text primary key,
+            kind text not null,
+            status text not null,
+            cursor text,
+            last_tick_time real
+        )"""
+    )
+    conn.execute(
+        """create table ticks (
+            id integer primary key autoincrement,
+            name text not null,
+            kind text not null,
+            timestamp real not null,
+            status text not null,
+            run_ids text not null,
+            skip_reason text,
+            error text,
+            cursor text
+        )"""
+    )
+    conn.execute("create index ticks_by_name on ticks (name, id)")
+    conn.execute(
+        """create table run_keys (
+            name text not null,
+            run_key text not null,
+            run_id text,
+            primary key (name, run_key)
+        )"""
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [_v1]
+MIGRATIONS: list[Migration] = [_v1, _v2]
 """Schema migrations in order; migration ``i`` brings the schema to version ``i + 1``."""
 
 _FLUSH_AT = 2000
@@ -441,6 +511,118 @@ class Instance:
             conn.rollback()
             raise
         conn.commit()
+
+    # -- sensors and schedules ------------------------------------------------------------------
+
+    def get_instigator(self, name: str) -> InstigatorState | None:
+        """The stored state of a sensor or schedule, or None if it never ran or was toggled."""
+        with self._lock:
+            row = self._conn.execute(
+                "select name, kind, status, cursor, last_tick_time from instigators where name = ?",
+                (name,),
+            ).fetchone()
+        return None if row is None else InstigatorState(*row)
+
+    def set_instigator(
+        self,
+        name: str,
+        kind: str,
+        *,
+        status: str | None = None,
+        cursor: str | None = None,
+        last_tick_time: float | None = None,
+        default_status: str = "STOPPED",
+    ) -> InstigatorState:
+        """Create or update a sensor's/schedule's state; fields left None keep their value."""
+        with self._lock, self._conn:
+            self._conn.execute(
+                "insert or ignore into instigators (name, kind, status) values (?, ?, ?)",
+                (name, kind, default_status),
+            )
+            if status is not None:
+                self._conn.execute(
+                    "update instigators set status = ? where name = ?", (status, name)
+                )
+            if cursor is not None:
+                self._conn.execute(
+                    "update instigators set cursor = ? where name = ?", (cursor, name)
+                )
+            if last_tick_time is not None:
+                self._conn.execute(
+                    "update instigators set last_tick_time = ? where name = ?",
+                    (last_tick_time, name),
+                )
+        state = self.get_instigator(name)
+        assert state is not None
+        return state
+
+    def record_tick(
+        self,
+        name: str,
+        kind: str,
+        *,
+        timestamp: float,
+        status: str,
+        run_ids: list[str] | None = None,
+        skip_reason: str | None = None,
+        error: str | None = None,
+        cursor: str | None = None,
+    ) -> None:
+        """Record one evaluation (SUCCESS, SKIPPED or FAILURE)."""
+        with self._lock, self._conn:
+            self._conn.execute(
+                "insert into ticks (name, kind, timestamp, status, run_ids, skip_reason, error, "
+                "cursor) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    kind,
+                    timestamp,
+                    status,
+                    json.dumps(run_ids or []),
+                    skip_reason,
+                    error,
+                    cursor,
+                ),
+            )
+
+    def get_ticks(self, name: str, limit: int | None = None) -> list[TickRecord]:
+        """Ticks of a sensor or schedule, newest first."""
+        sql = (
+            "select id, name, kind, timestamp, status, run_ids, skip_reason, error, cursor "
+            "from ticks where name = ? order by id desc"
+        )
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        with self._lock:
+            rows = self._conn.execute(sql, (name,)).fetchall()
+        return [
+            TickRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8])
+            for r in rows
+        ]
+
+    def claim_run_key(self, name: str, run_key: str) -> bool:
+        """Reserve ``run_key`` for ``name``; False if it was already used (never launch it)."""
+        with self._lock, self._conn:
+            cursor = self._conn.execute(
+                "insert or ignore into run_keys (name, run_key) values (?, ?)", (name, run_key)
+            )
+            return cursor.rowcount == 1
+
+    def release_run_key(self, name: str, run_key: str) -> None:
+        """Give a claimed key back (its run could not be launched)."""
+        with self._lock, self._conn:
+            self._conn.execute(
+                "delete from run_keys where name = ? and run_key = ? and run_id is null",
+                (name, run_key),
+            )
+
+    def set_run_key_run(self, name: str, run_key: str, run_id: str) -> None:
+        """Remember which run a key launched."""
+        with self._lock, self._conn:
+            self._conn.execute(
+                "update run_keys set run_id = ? where name = ? and run_key = ?",
+                (run_id, name, run_key),
+            )
 
     # -- lifetime -------------------------------------------------------------------------------
 
