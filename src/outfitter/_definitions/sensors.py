@@ -221,7 +221,7 @@ class _Instigator:
         from .._execution.scope import RunScope
 
         bindings = resources if resources is not None else context.resources
-        with RunScope(bindings or {}, parent=parent) as scope:
+        with RunScope(bindings or {}, parent=parent, keys=self.resource_keys) as scope:
             kwargs: dict[str, Any] = {r.key: scope.get(r.key) for r in self.params.resources}
             if self.params.context is not None:
                 kwargs[self.params.context] = context

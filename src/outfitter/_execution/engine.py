@@ -355,8 +355,9 @@ def execute_nodes(
     """Run ``nodes`` (in topological order) in this process, with one run scope."""
     plan: ResourcePlan = plan_for(resources)
     configs, problems = step_configs(nodes, run_config)
+    needed = {k for n in nodes for k in n.resource_keys}
     try:
-        bound = plan.bind(_launch(run_config))
+        bound = plan.bind(_launch(run_config), needed)
     except ConfigError as exc:
         problems = list(exc.problems) + problems
         bound = plan

@@ -17,7 +17,7 @@ import inspect
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
@@ -98,10 +98,13 @@ class RunScope:
         level: Scope = Scope.RUN,
         listener: Listener | None = None,
         env_file: str | None = None,
+        keys: Iterable[str] | None = None,
     ) -> None:
         plan = plan_for(resources)
         launch = resource_launch_config(run_config)
-        self._plan = plan.bind(launch)
+        if keys is None and level is Scope.PROCESS:
+            keys = ()  # a process scope opens only process-scoped resources, never launch config
+        self._plan = plan.bind(launch, keys)
         self._level = level
         self._parent = parent
         if parent is not None and run_id is None:

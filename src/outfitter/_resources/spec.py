@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -441,18 +441,25 @@ class ResourcePlan:
             hint=f"bind it, e.g. resources={{{key!r}: ...}}, or fix the name.",
         )
 
-    def bind(self, launch: Mapping[str, Any] | None) -> ResourcePlan:
+    def bind(
+        self, launch: Mapping[str, Any] | None, keys: Iterable[str] | None = None
+    ) -> ResourcePlan:
         """This plan with launch config applied: a plan sharing the graph, with re-made specs for
         the configured keys. All problems (unknown keys or fields, wrong types, missing launch
-        config) are raised together."""
-        if not launch and not self.needs_config:
+        config) are raised together. ``keys`` limits the missing-config check to what those keys
+        need (a run need not configure resources its steps never open)."""
+        needs_config = self.needs_config
+        if keys is not None and needs_config:
+            wanted = {k for key in keys for k in self.closure.get(key, (key,))}
+            needs_config = tuple(k for k in needs_config if k in wanted)
+        if not launch and not needs_config:
             return self
         launch = dict(launch or {})
         problems: list[str] = []
         routed: dict[str, dict[str, Any]] = {}
         for key, config in launch.items():
             self._route(key, config, routed, problems)
-        for key in self.needs_config:
+        for key in needs_config:
             src = self.specs[key].source
             if isinstance(src, PartialResource) and key not in routed and src.missing_fields:
                 problems.append(

@@ -38,6 +38,10 @@ runs_app = typer.Typer(help="Inspect recorded runs.", no_args_is_help=True)
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(resources_app, name="resources")
 app.add_typer(runs_app, name="runs")
+sensors_app = typer.Typer(help="List, start, stop and preview sensors.", no_args_is_help=True)
+schedules_app = typer.Typer(help="List, start and stop schedules.", no_args_is_help=True)
+app.add_typer(sensors_app, name="sensors")
+app.add_typer(schedules_app, name="schedules")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -298,6 +302,150 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run's id.")]) -> N
                 e.message,
             )
         out.print(table)
+
+
+@app.command()
+def daemon(
+    file: FileOpt = None,
+    module: ModuleOpt = None,
+    poll: Annotated[float, typer.Option(help="Seconds between ticks.")] = 1.0,
+    max_ticks: Annotated[
+        int | None, typer.Option(help="Stop after this many ticks (default: run until stopped).")
+    ] = None,
+) -> None:
+    """Evaluate running sensors and schedules and launch their runs, until SIGTERM / Ctrl-C."""
+    from .._daemon import Daemon
+
+    with _errors():
+        defs = load_definitions(file, module)
+        with Instance.get() as instance:
+            names = [d.name for d in [*defs.sensors, *defs.schedules]]
+            err.print(f"daemon started: {', '.join(names) or 'no sensors or schedules'}")
+            Daemon(defs, instance, poll_interval=poll).run(max_ticks=max_ticks)
+            err.print("daemon stopped")
+
+
+def _instigators(defs: Definitions, kind: str) -> list[Any]:
+    return list(defs.sensors if kind == "sensor" else defs.schedules)
+
+
+def _list(kind: str, file: Path | None, module: str | None) -> None:
+    with _errors():
+        defs = load_definitions(file, module)
+        table = Table(
+            "name",
+            "status",
+            "job",
+            "every" if kind == "sensor" else "cron",
+            "last tick (UTC)",
+            "last result",
+        )
+        with Instance.get() as instance:
+            for definition in _instigators(defs, kind):
+                state = instance.get_instigator(definition.name)
+                status = state.status if state else definition.default_status
+                ticks = instance.get_ticks(definition.name, limit=1)
+                last = ticks[0] if ticks else None
+                when = (
+                    f"{definition.minimum_interval_seconds:g}s"
+                    if kind == "sensor"
+                    else definition.cron_schedule
+                )
+                table.add_row(
+                    definition.name,
+                    status,
+                    definition.job_name or "(all assets)",
+                    when,
+                    _when(last.timestamp) if last else "-",
+                    f"{last.status} {len(last.run_ids)} run(s)" if last else "-",
+                )
+        out.print(table)
+
+
+def _set_status(kind: str, name: str, status: str, file: Path | None, module: str | None) -> None:
+    with _errors():
+        defs = load_definitions(file, module)
+        getter = defs.get_sensor_def if kind == "sensor" else defs.get_schedule_def
+        definition = getter(name)
+        with Instance.get() as instance:
+            instance.set_instigator(
+                definition.name, kind, status=status, default_status=definition.default_status
+            )
+        out.print(f"{kind} {name} {status}")
+
+
+NameArg = Annotated[str, typer.Argument(help="The sensor's or schedule's name.")]
+
+
+@sensors_app.command("list")
+def sensors_list(file: FileOpt = None, module: ModuleOpt = None) -> None:
+    """Sensors with their stored status and last tick."""
+    _list("sensor", file, module)
+
+
+@sensors_app.command("start")
+def sensors_start(name: NameArg, file: FileOpt = None, module: ModuleOpt = None) -> None:
+    """Let the daemon evaluate this sensor."""
+    _set_status("sensor", name, "RUNNING", file, module)
+
+
+@sensors_app.command("stop")
+def sensors_stop(name: NameArg, file: FileOpt = None, module: ModuleOpt = None) -> None:
+    """Stop evaluating this sensor."""
+    _set_status("sensor", name, "STOPPED", file, module)
+
+
+@sensors_app.command("preview")
+def sensors_preview(name: NameArg, file: FileOpt = None, module: ModuleOpt = None) -> None:
+    """Evaluate the sensor once with its stored cursor and show what it would request; nothing
+    is launched or recorded."""
+    from .._definitions.sensors import SensorEvaluationContext, SkipReason
+    from .._resources.bindings import resource_bindings
+
+    with _errors():
+        defs = load_definitions(file, module)
+        definition = defs.get_sensor_def(name)
+        with Instance.get() as instance:
+            state = instance.get_instigator(name)
+            context = SensorEvaluationContext(
+                sensor_name=name, cursor=state.cursor if state else None, instance=instance
+            )
+            result = definition.evaluate(context, resources=resource_bindings(defs._resources))
+        if isinstance(result, SkipReason):
+            out.print(f"skip: {result.message}")
+            return
+        from .._config.run_config import RunConfig
+        from .._resources.configurable import redacted_config
+
+        for request in result:
+            config = request.run_config
+            shown = config.to_config_dict() if isinstance(config, RunConfig) else config
+            out.print(
+                f"run request key={request.run_key!r} tags={dict(request.tags)} "
+                f"config={json.dumps(redacted_config(shown), default=str)}",
+                soft_wrap=True,
+                markup=False,
+            )
+        if context.cursor_updated:
+            out.print(f"cursor would become {context.cursor!r}")
+
+
+@schedules_app.command("list")
+def schedules_list(file: FileOpt = None, module: ModuleOpt = None) -> None:
+    """Schedules with their stored status and last tick."""
+    _list("schedule", file, module)
+
+
+@schedules_app.command("start")
+def schedules_start(name: NameArg, file: FileOpt = None, module: ModuleOpt = None) -> None:
+    """Let the daemon run this schedule."""
+    _set_status("schedule", name, "RUNNING", file, module)
+
+
+@schedules_app.command("stop")
+def schedules_stop(name: NameArg, file: FileOpt = None, module: ModuleOpt = None) -> None:
+    """Stop running this schedule."""
+    _set_status("schedule", name, "STOPPED", file, module)
 
 
 def main() -> None:

@@ -1,0 +1,229 @@
+"""The daemon, in process with a controllable clock: ticks, cursors, run keys, failures, cron,
+resources per evaluation, process-scoped resources, and launch config reaching the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+import outfitter as of
+from outfitter._daemon import Daemon
+from outfitter.exceptions import DefinitionError
+from outfitter.testing import ResourceRecorder
+
+
+class Database(of.ConfigurableResource):
+    table: str
+
+
+@of.asset
+def table_name(db: Database) -> str:
+    return db.table
+
+
+refresh = of.define_asset_job("refresh", selection=[table_name])
+
+
+class Clock:
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_defs(*sensors: Any, schedules: Any = (), extra: dict[str, Any] | None = None) -> Any:
+    return of.Definitions(
+        assets=[table_name],
+        jobs=[refresh],
+        sensors=list(sensors),
+        schedules=list(schedules),
+        resources={"db": Database.configure_at_launch(), **(extra or {})},
+    )
+
+
+@of.sensor(job=refresh, minimum_interval_seconds=10, default_status="RUNNING")
+def per_table(context: of.SensorEvaluationContext):  # type: ignore[no-untyped-def]
+    seen = int(context.cursor or 0)
+    for i in range(seen, seen + 2):
+        yield of.RunRequest(
+            run_key=f"t{i}", run_config=of.RunConfig(resources={"db": Database(table=f"t{i}")})
+        )
+    context.update_cursor(str(seen + 1))
+
+
+def test_ticks_cursor_run_keys_and_launch_config() -> None:
+    """Each tick records its runs; the cursor persists; a run_key launches once; the launched
+    run uses the RunConfig's resource config."""
+    clock = Clock()
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(make_defs(per_table), instance, clock=clock)
+        first = daemon.tick()
+        assert len(first) == 2
+        assert daemon.tick() == []  # within minimum_interval_seconds: not evaluated
+        clock.now += 10
+        second = daemon.tick()  # cursor 1: asks t1 (already launched) and t2
+        assert len(second) == 1
+        daemon.close()
+        tables = [
+            instance.get_run(r).run_config["resources"]["db"]["config"]["table"]  # type: ignore[union-attr]
+            for r in first + second
+        ]
+        assert tables == ["t0", "t1", "t2"]
+        ticks = instance.get_ticks("per_table")
+        assert [t.status for t in ticks] == ["SUCCESS", "SUCCESS"]
+        assert ticks[0].run_ids == second
+        assert ticks[0].cursor == "2"
+        state = instance.get_instigator("per_table")
+        assert state is not None
+        assert state.cursor == "2"
+        run = instance.get_run(first[0])
+        assert run is not None
+        assert run.tags["sensor"] == "per_table"
+        assert run.tags["run_key"] == "t0"
+
+
+def test_run_keys_survive_a_restart(tmp_path: Any) -> None:
+    """A new daemon on the same instance never relaunches a used run_key."""
+
+    @of.sensor(job=refresh, minimum_interval_seconds=1, default_status="RUNNING")
+    def same_key():  # type: ignore[no-untyped-def]
+        return of.RunRequest(
+            run_key="only-once", run_config={"resources": {"db": {"config": {"table": "x"}}}}
+        )
+
+    clock = Clock()
+    for _ in range(2):
+        with of.Instance.local(tmp_path) as instance:
+            daemon = Daemon(make_defs(same_key), instance, clock=clock)
+            daemon.tick()
+            daemon.close()
+            clock.now += 5
+    with of.Instance.local(tmp_path) as instance:
+        assert len(instance.get_runs()) == 1
+        assert [t.status for t in instance.get_ticks("same_key")] == ["SKIPPED", "SUCCESS"]
+
+
+def test_a_failing_sensor_records_a_failed_tick_and_others_go_on() -> None:
+    """One sensor raising does not stop the daemon or the other sensors."""
+
+    @of.sensor(job=refresh, minimum_interval_seconds=1, default_status="RUNNING")
+    def broken():  # type: ignore[no-untyped-def]
+        raise RuntimeError("catalog unreachable")
+
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(make_defs(broken, per_table), instance, clock=Clock())
+        launched = daemon.tick()
+        daemon.close()
+        assert len(launched) == 2
+        [tick] = instance.get_ticks("broken")
+        assert tick.status == "FAILURE"
+        assert tick.error == "RuntimeError: catalog unreachable"
+
+
+def test_stopped_sensors_are_not_evaluated_until_started() -> None:
+    """default_status STOPPED waits for `sensors start` (stored in the instance)."""
+
+    @of.sensor(job=refresh, minimum_interval_seconds=1)
+    def waiting():  # type: ignore[no-untyped-def]
+        return of.SkipReason("nothing to do")
+
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(make_defs(waiting), instance, clock=Clock())
+        daemon.tick()
+        assert instance.get_ticks("waiting") == []
+        instance.set_instigator("waiting", "sensor", status="RUNNING")
+        daemon.tick()
+        daemon.close()
+        [tick] = instance.get_ticks("waiting")
+        assert (tick.status, tick.skip_reason) == ("SKIPPED", "nothing to do")
+
+
+def test_resources_open_and_close_for_each_evaluation() -> None:
+    """A sensor's resources are opened for each evaluation and closed after it; process-scoped
+    ones are shared and close when the daemon closes."""
+    rec = ResourceRecorder()
+
+    @of.sensor(job=refresh, minimum_interval_seconds=1, default_status="RUNNING")
+    def uses(client: of.ResourceParam[str], pool: of.ResourceParam[str]):  # type: ignore[no-untyped-def]
+        return of.SkipReason(f"{client} via {pool}")
+
+    extra = {
+        "client": rec.resource("client", requires=["pool"]),
+        "pool": rec.resource("pool", scope="process"),
+    }
+    clock = Clock()
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(make_defs(uses, extra=extra), instance, clock=clock)
+        daemon.tick()
+        clock.now += 5
+        daemon.tick()
+        assert rec.events == [
+            ("open", "pool"),
+            ("open", "client"),
+            ("close", "client"),
+            ("open", "client"),
+            ("close", "client"),
+        ]
+        daemon.close()
+    assert rec.events[-1] == ("close", "pool")
+
+
+def test_cron_schedule_follows_a_controllable_clock() -> None:
+    """A schedule fires once per cron slot; it does not backfill slots from before it started."""
+    fired: list[str] = []
+
+    @of.schedule("0 * * * *", job=refresh, default_status="RUNNING")
+    def hourly(context: of.ScheduleEvaluationContext):  # type: ignore[no-untyped-def]
+        when = context.scheduled_execution_time.isoformat()
+        fired.append(when)
+        return of.RunRequest(
+            run_key=when, run_config={"resources": {"db": {"config": {"table": "h"}}}}
+        )
+
+    start = dt.datetime(2026, 1, 1, 10, 30, tzinfo=dt.UTC).timestamp()
+    clock = Clock(start)
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(make_defs(schedules=[hourly]), instance, clock=clock)
+        daemon.tick()  # starts the schedule at 10:30, no backfill
+        clock.now = start + 20 * 60  # 10:50: nothing due
+        daemon.tick()
+        clock.now = start + 31 * 60  # 11:01: the 11:00 slot
+        daemon.tick()
+        daemon.tick()  # same slot again: nothing
+        clock.now = start + 3 * 3600  # 13:30: latest due slot only (13:00)
+        daemon.tick()
+        daemon.close()
+        assert fired == ["2026-01-01T11:00:00+00:00", "2026-01-01T13:00:00+00:00"]
+        assert len(instance.get_runs()) == 2
+
+
+def test_definitions_validate_sensors() -> None:
+    """Missing resources name the sensor; unknown jobs are reported."""
+
+    @of.sensor(job=of.define_asset_job("ghost"))
+    def needs(missing: of.ResourceParam[str]):  # type: ignore[no-untyped-def]
+        return []
+
+    with pytest.raises(DefinitionError) as info:
+        make_defs(needs)
+    assert "sensor 'needs' requires resource 'missing', which is not bound" in str(info.value)
+    assert "sensor 'needs' targets job 'ghost'" in str(info.value)
+
+
+def test_direct_invocation_and_contexts() -> None:
+    """Sensors and schedules can be called directly with built contexts and resources."""
+
+    @of.sensor
+    def counts(context: of.SensorEvaluationContext, db: Database):  # type: ignore[no-untyped-def]
+        context.update_cursor("next")
+        return [of.RunRequest(run_key=db.table)]
+
+    context = of.build_sensor_context(cursor="start")
+    [request] = counts(context, db=Database(table="users"))
+    assert request.run_key == "users"
+    assert context.cursor == "next"
+    with pytest.raises(of.exceptions.InvocationError, match="returned int"):
+        of.sensor(lambda: 3)(of.build_sensor_context())
