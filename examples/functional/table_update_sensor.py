@@ -7,7 +7,8 @@ never launches twice, even across daemon restarts) and whose RunConfig completes
 `configure_at_launch()` database resource with the table name.
 
 Run it:  python examples/functional/table_update_sensor.py
-Or with the daemon:  TABLES_DB=path/to.db outfitter daemon -f examples/functional/table_update_sensor.py
+Or with the daemon (TABLES_DB names the database):
+    outfitter daemon -f examples/functional/table_update_sensor.py
 """
 
 from __future__ import annotations
