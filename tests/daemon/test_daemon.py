@@ -227,3 +227,18 @@ def test_direct_invocation_and_contexts() -> None:
     assert context.cursor == "next"
     with pytest.raises(of.exceptions.InvocationError, match="returned int"):
         of.sensor(lambda: 3)(of.build_sensor_context())
+
+
+def test_run_loop_stops_and_closes_process_resources() -> None:
+    """Daemon.run ends (max_ticks or stop()) and closes process-scoped resources."""
+    rec = ResourceRecorder()
+
+    @of.sensor(job=refresh, minimum_interval_seconds=1, default_status="RUNNING")
+    def pooled(pool: of.ResourceParam[str]):  # type: ignore[no-untyped-def]
+        return of.SkipReason(pool)
+
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(make_defs(pooled, extra={"pool": rec.resource("pool", scope="process")}),
+                        instance, clock=Clock(), poll_interval=0.01)
+        daemon.run(max_ticks=3)
+    assert rec.events == [("open", "pool"), ("close", "pool")]
