@@ -238,7 +238,11 @@ def test_run_loop_stops_and_closes_process_resources() -> None:
         return of.SkipReason(pool)
 
     with of.Instance.ephemeral() as instance:
-        daemon = Daemon(make_defs(pooled, extra={"pool": rec.resource("pool", scope="process")}),
-                        instance, clock=Clock(), poll_interval=0.01)
+        daemon = Daemon(
+            make_defs(pooled, extra={"pool": rec.resource("pool", scope="process")}),
+            instance,
+            clock=Clock(),
+            poll_interval=0.01,
+        )
         daemon.run(max_ticks=3)
     assert rec.events == [("open", "pool"), ("close", "pool")]
