@@ -246,3 +246,25 @@ def test_run_loop_stops_and_closes_process_resources() -> None:
         )
         daemon.run(max_ticks=3)
     assert rec.events == [("open", "pool"), ("close", "pool")]
+
+
+def test_asset_selection_limits_the_launched_run() -> None:
+    """RunRequest(asset_selection=...) materializes only those assets."""
+
+    @of.asset
+    def other() -> int:
+        return 1
+
+    @of.sensor(minimum_interval_seconds=1, default_status="RUNNING")
+    def only_other():  # type: ignore[no-untyped-def]
+        return of.RunRequest(run_key="k", asset_selection=["other"])
+
+    defs = of.Definitions(
+        assets=[table_name, other], sensors=[only_other], resources={"db": Database(table="unused")}
+    )
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(defs, instance, clock=Clock())
+        [run_id] = daemon.tick()
+        daemon.close()
+        steps = {e.step_key for e in instance.all_events(run_id) if e.step_key}
+    assert steps == {"other"}
