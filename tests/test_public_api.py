@@ -1,8 +1,11 @@
-"""The public surface: exactly the names of the contract, each documented."""
+"""The public surface: exactly the pinned names, each importable and documented, and the error
+hierarchy of outfitter.exceptions."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import typing
 
 import pytest
 
@@ -67,6 +70,7 @@ PUBLIC = [
     "job",
     "materialize",
     "materialize_to_memory",
+    "multiprocess_executor",
     "op",
     "resource",
     "resource_manager",
@@ -79,27 +83,126 @@ PUBLIC = [
     "with_resources",
 ]
 
+ALIASES = {"ResourceParam", "ResourceDependency"}  # typing aliases: no runtime docstring
 
-def test_all_is_exactly_the_public_names() -> None:
-    """outfitter.__all__ is pinned."""
-    assert sorted(outfitter.__all__) == sorted(PUBLIC)
+ERRORS = [
+    "ConfigError",
+    "DefinitionError",
+    "InvocationError",
+    "MissingResourceError",
+    "OutfitterError",
+    "ResourceInitError",
+    "TeardownError",
+]
+
+
+def test_all_is_exactly_the_pinned_names() -> None:
+    """outfitter.__all__ is pinned, sorted and free of duplicates."""
+    assert outfitter.__all__ == sorted(PUBLIC)
+    assert len(set(outfitter.__all__)) == len(outfitter.__all__)
+
+
+def test_star_import_gives_exactly_all() -> None:
+    """`from outfitter import *` binds every public name and nothing private."""
+    namespace: dict[str, object] = {}
+    exec("from outfitter import *", namespace)
+    assert sorted(k for k in namespace if k != "__builtins__") == sorted(PUBLIC)
 
 
 @pytest.mark.parametrize("name", PUBLIC)
-def test_public_names_are_documented(name: str) -> None:
-    """Every public name has a docstring with an example (type aliases excepted)."""
-    obj = getattr(outfitter, name)
-    if name in {"ResourceParam", "ResourceDependency"}:
+def test_public_name_is_importable_and_documented(name: str) -> None:
+    """Each name imports from the package and has a docstring with an example."""
+    module = importlib.import_module("outfitter")
+    obj = getattr(module, name)
+    assert obj is not None
+    if name in ALIASES:
+        assert typing.get_origin(obj[int]) is typing.Annotated
         return
-    if name == "in_process_executor":
-        obj = type(obj)
     doc = inspect.getdoc(obj) or ""
-    assert "Example" in doc, name
+    assert doc.strip(), f"{name} has no docstring"
+    assert "Example" in doc, f"{name}'s docstring has no example"
 
 
-def test_every_error_is_an_outfitter_error_and_ends_with_its_hint() -> None:
-    """The hierarchy has one base; a hint is the message's last line."""
-    for name in exceptions.__all__:
-        assert issubclass(getattr(exceptions, name), exceptions.OutfitterError)
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    """The lazy module __getattr__ still raises AttributeError for other names."""
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        outfitter.Nope  # type: ignore[attr-defined]
+
+
+def test_exceptions_all_is_pinned() -> None:
+    """outfitter.exceptions exports exactly the documented errors."""
+    assert sorted(exceptions.__all__) == ERRORS
+
+
+@pytest.mark.parametrize("name", ERRORS)
+def test_every_error_is_an_outfitter_error(name: str) -> None:
+    """Every error subclasses OutfitterError (and Exception), and is documented."""
+    cls = getattr(exceptions, name)
+    assert issubclass(cls, exceptions.OutfitterError)
+    assert issubclass(cls, Exception)
+    assert inspect.getdoc(cls)
+
+
+def test_error_hierarchy() -> None:
+    """MissingResourceError is a DefinitionError; the others derive from the base directly."""
+    assert issubclass(exceptions.MissingResourceError, exceptions.DefinitionError)
+    for name in ("DefinitionError", "ConfigError", "ResourceInitError", "TeardownError"):
+        assert getattr(exceptions, name).__bases__ == (exceptions.OutfitterError,)
+    assert exceptions.InvocationError.__bases__ == (exceptions.OutfitterError,)
+
+
+def test_message_ends_with_the_hint_line() -> None:
+    """With a hint, the last line is `Hint: ...`; problems are listed before it."""
     err = exceptions.ConfigError("bad", hint="do this", problems=["one", "two"])
     assert str(err).splitlines() == ["bad", "  - one", "  - two", "Hint: do this"]
+    assert err.summary == "bad"
+    assert err.hint == "do this"
+    assert err.problems == ("one", "two")
+
+
+def test_message_without_hint_has_no_hint_line() -> None:
+    """Without a hint the message is just the summary; problems default to it."""
+    err = exceptions.DefinitionError("just this")
+    assert str(err) == "just this"
+    assert err.problems == ("just this",)
+    assert err.hint is None
+
+
+@pytest.mark.parametrize(
+    "err",
+    [
+        exceptions.OutfitterError("m", hint="h"),
+        exceptions.DefinitionError("m", hint="h"),
+        exceptions.MissingResourceError("m", keys=["k"], hint="h"),
+        exceptions.ConfigError("m", hint="h"),
+        exceptions.ResourceInitError("m", key="k", hint="h"),
+        exceptions.InvocationError("m", hint="h"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_every_error_ends_with_its_hint(err: exceptions.OutfitterError) -> None:
+    """Whatever the subclass, a given hint is the message's last line."""
+    assert str(err).splitlines()[-1] == "Hint: h"
+
+
+def test_specific_error_attributes() -> None:
+    """MissingResourceError.keys, ResourceInitError.key and TeardownError.keys/errors."""
+    assert exceptions.MissingResourceError("m", keys=["a", "b"]).keys == ("a", "b")
+    assert exceptions.ResourceInitError("m", key="db").key == "db"
+    boom, bang = RuntimeError("boom"), ValueError("bang")
+    err = exceptions.TeardownError({"b": boom, "a": bang})
+    assert err.keys == ("b", "a")
+    assert err.errors == {"b": boom, "a": bang}
+    lines = str(err).splitlines()
+    assert lines[0] == "2 resource(s) failed to close: 'b', 'a'"
+    assert lines[1:3] == ["  - b: RuntimeError: boom", "  - a: ValueError: bang"]
+    assert lines[-1].startswith("Hint: ")
+
+
+def test_teardown_error_redacts() -> None:
+    """TeardownError runs each failure's text through the given redactor."""
+    err = exceptions.TeardownError(
+        {"db": RuntimeError("password hunter2")}, redact=lambda s: s.replace("hunter2", "***")
+    )
+    assert "hunter2" not in str(err)
+    assert "db: RuntimeError: password ***" in str(err)

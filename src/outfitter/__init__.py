@@ -35,7 +35,7 @@ from ._definitions.sensors import (
     sensor,
 )
 from ._execution.context import AssetExecutionContext, OpExecutionContext
-from ._execution.executors import in_process_executor
+from ._execution.executors import in_process_executor, multiprocess_executor
 from ._execution.invoke import build_asset_context, build_op_context
 from ._execution.materialize import materialize, materialize_to_memory
 from ._execution.result import ExecuteResult
@@ -151,6 +151,7 @@ __all__ = [
     "job",
     "materialize",
     "materialize_to_memory",
+    "multiprocess_executor",
     "op",
     "resource",
     "resource_manager",

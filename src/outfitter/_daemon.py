@@ -251,7 +251,7 @@ class Daemon:
                     tags=tags,
                 )
             else:
-                result = job.execute_in_process(
+                result = job.execute(
                     run_config=request.run_config,
                     instance=self.instance,
                     raise_on_error=False,

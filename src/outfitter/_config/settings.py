@@ -59,6 +59,7 @@ class _DotEnvCache:
         self._cache: dict[Path, tuple[tuple[int, int], dict[str, str]]] = {}
 
     def read(self, path: Path) -> dict[str, str]:
+        path = path.absolute()  # a relative ".env" names a different file after a chdir
         try:
             stat = path.stat()
         except OSError:

@@ -114,6 +114,8 @@ class Definitions:
             return
         bound = copy.copy(job)
         bound.base_resources = self._resources
+        if bound.executor_def is None:
+            bound.executor_def = self.executor
         self._jobs[job.name] = bound
 
     def _check_resources(

@@ -224,7 +224,7 @@ class JobDefinition:
         from .._execution.executors import check_executor
         from .._resources.bindings import resource_bindings
 
-        check_executor(self.executor_def, f"job {self.name!r}")
+        check_executor(self.executor_def, f"job {self.name!r}")  # runs here, in process
         from .._resources.io_manager import FilesystemIOManager
 
         bindings = {
@@ -241,6 +241,40 @@ class JobDefinition:
             instance=instance,
             tags={**self.tags, **(tags or {})},
             raise_on_error=raise_on_error,
+        )
+
+    def execute(
+        self,
+        run_config: RunConfig | Mapping[str, Any] | None = None,
+        resources: Mapping[str, Any] | Any = None,
+        instance: Any = None,
+        raise_on_error: bool = True,
+        tags: Mapping[str, str] | None = None,
+    ) -> ExecuteResult:
+        """Run the job with its executor: the run config's ``execution`` section, else the
+        job's ``executor_def`` (from ``@job`` or ``Definitions(executor=...)``), else in
+        process."""
+        from .._execution.engine import execute_nodes
+        from .._execution.executors import select_executor
+        from .._resources.bindings import resource_bindings
+        from .._resources.io_manager import FilesystemIOManager
+
+        executor = select_executor(self.executor_def, run_config)
+        bindings = {
+            **resource_bindings(self.base_resources),
+            **self.resource_defs,
+            **resource_bindings(resources),
+        }
+        bindings.setdefault("io_manager", FilesystemIOManager())
+        return execute_nodes(
+            self.name,
+            self.nodes,
+            bindings,
+            run_config=run_config,
+            instance=instance,
+            tags={**self.tags, **(tags or {})},
+            raise_on_error=raise_on_error,
+            executor=executor,
         )
 
     def __repr__(self) -> str:

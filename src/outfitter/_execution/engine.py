@@ -351,8 +351,10 @@ def execute_nodes(
     instance: Instance | None = None,
     tags: Mapping[str, str] | None = None,
     raise_on_error: bool = True,
+    executor: Any = None,
 ) -> ExecuteResult:
-    """Run ``nodes`` (in topological order) in this process, with one run scope."""
+    """Run ``nodes`` (in topological order) with ``executor`` (default: in this process, with
+    one run scope)."""
     plan: ResourcePlan = plan_for(resources)
     configs, problems = step_configs(nodes, run_config)
     needed = {k for n in nodes for k in n.resource_keys}
@@ -369,6 +371,24 @@ def execute_nodes(
         )
     own_instance = instance is None
     inst = instance if instance is not None else Instance.ephemeral()
+    if executor is not None and getattr(executor, "name", None) == "multiprocess":
+        from .multiprocess import run_multiprocess
+
+        try:
+            return run_multiprocess(
+                job_name,
+                nodes,
+                bound,
+                inst,
+                configs,
+                run_config,
+                tags,
+                executor.config.get("max_concurrent"),
+                raise_on_error,
+            )
+        finally:
+            if own_instance:
+                inst.close()
     try:
         return _execute(
             job_name, nodes, bound, inst, configs, run_config, tags, raise_on_error, own_instance

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ExecutorDefinition", "check_executor", "in_process_executor"]
+__all__ = [
+    "ExecutorDefinition",
+    "check_executor",
+    "in_process_executor",
+    "multiprocess_executor",
+    "select_executor",
+]
 
 
 class ExecutorDefinition:
@@ -32,12 +38,44 @@ class ExecutorDefinition:
         """A copy with ``config`` merged in."""
         return ExecutorDefinition(self.name, {**self.config, **config})
 
+    def __call__(self, **config: Any) -> ExecutorDefinition:
+        """A configured copy: ``multiprocess_executor(max_concurrent=4)``."""
+        return self.configured(config)
+
     def __repr__(self) -> str:
         return f"<executor {self.name}>"
 
 
 in_process_executor = ExecutorDefinition("in_process")
 """Run every step in this process (the default)."""
+
+multiprocess_executor = ExecutorDefinition("multiprocess", {"max_concurrent": None})
+"""Run steps on a pool of worker processes that live for the run; each worker opens resources
+once per run. ``multiprocess_executor(max_concurrent=4)`` caps the pool (default: CPU count)."""
+
+_KNOWN = {"in_process": in_process_executor, "multiprocess": multiprocess_executor}
+
+
+def select_executor(default: Any, run_config: Any) -> ExecutorDefinition:
+    """The executor for a run: the run config's ``execution`` section, else ``default``."""
+    from .._config.run_config import RunConfig
+    from ..exceptions import ConfigError
+
+    execution: Any = None
+    if isinstance(run_config, RunConfig):
+        execution = run_config.execution or None
+    elif isinstance(run_config, Mapping):
+        execution = run_config.get("execution")
+    if not execution:
+        return default if isinstance(default, ExecutorDefinition) else in_process_executor
+    name, config = next(iter(dict(execution).items()))
+    if name not in _KNOWN:
+        raise ConfigError(
+            f"run config selects executor {name!r}, which is not available",
+            hint=f"use one of {', '.join(sorted(_KNOWN))}, e.g. "
+            "{'execution': {'multiprocess': {'max_concurrent': 4}}}.",
+        )
+    return _KNOWN[name].configured(dict((config or {}).get("config", config) or {}))
 
 
 def check_executor(executor: Any, owner: str) -> None:
@@ -47,7 +85,7 @@ def check_executor(executor: Any, owner: str) -> None:
     if executor is None:
         return
     name = getattr(executor, "name", None)
-    if name != "in_process":
+    if name not in ("in_process", "multiprocess"):
         raise InvocationError(
             f"{owner}: executor {executor!r} is not available; runs execute in process",
             hint="use in_process_executor (the default), or leave the executor unset.",

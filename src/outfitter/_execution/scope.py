@@ -363,7 +363,10 @@ class RunScope:
             self.close(exc)
         except TeardownError as teardown:
             exc.add_note(str(teardown))
-        raise self._init_error(spec, exc, rolled_back) from exc
+        error = self._init_error(spec, exc, rolled_back)
+        if error is exc:
+            raise exc  # unwrapped (config errors, Ctrl-C): keep its own cause, not itself
+        raise error from exc
 
     async def _afail(self, spec: ResourceSpec, exc: BaseException) -> Any:
         rolled_back = [k for k, _ in reversed(self._stack)]
@@ -371,7 +374,10 @@ class RunScope:
             await self.aclose(exc)
         except TeardownError as teardown:
             exc.add_note(str(teardown))
-        raise self._init_error(spec, exc, rolled_back) from exc
+        error = self._init_error(spec, exc, rolled_back)
+        if error is exc:
+            raise exc  # unwrapped (config errors, Ctrl-C): keep its own cause, not itself
+        raise error from exc
 
     def _init_error(
         self, spec: ResourceSpec, exc: BaseException, rolled_back: list[str]
@@ -456,6 +462,9 @@ class _LazyResources(Resources):
 
     def __getitem__(self, key: str) -> Any:
         return self._scope.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._scope.plan.bindings
 
     def __iter__(self) -> Any:
         return iter(self._scope.plan.bindings)

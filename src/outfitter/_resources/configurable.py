@@ -205,7 +205,9 @@ def fresh_copy(
     object.__setattr__(new, "__pydantic_extra__", None)
     private = dict(info.private_constants)
     for name, attr in info.private_defaults:
-        private[name] = attr.get_default()
+        # pydantic >= 2.10's get_default() no longer calls default_factory unless asked to
+        factory = attr.default_factory
+        private[name] = factory() if factory is not None else attr.get_default()
     object.__setattr__(new, "__pydantic_private__", private)
     return new
 

@@ -51,6 +51,21 @@ class _ResourceContainerMeta(_Meta):  # type: ignore[misc,valid-type]
             key: providers.Object(value) if _is_binding(key, value) else value
             for key, value in attributes.items()
         }
+        # A provider argument naming a bare attribute (``Factory(Client, warehouse=warehouse)``)
+        # now names that attribute's provider, so overriding the key reaches it, as in plain DI.
+        objects = {
+            id(attributes[key]): provider
+            for key, provider in wrapped.items()
+            if provider is not attributes[key]
+        }
+        for provider in wrapped.values():
+            if isinstance(provider, providers.Factory | providers.Callable | providers.Resource):
+                if any(id(a) in objects for a in provider.args):
+                    provider.set_args(*(objects.get(id(a), a) for a in provider.args))
+                if any(id(v) in objects for v in provider.kwargs.values()):
+                    provider.set_kwargs(
+                        **{k: objects.get(id(v), v) for k, v in provider.kwargs.items()}
+                    )
         return super().__new__(mcs, name, bases, wrapped)
 
 
@@ -236,6 +251,8 @@ def _arguments(values: Any, identity: Mapping[int, str]) -> tuple[Any, list[str]
     deps: list[str] = []
 
     def convert(value: Any) -> Any:
+        if isinstance(value, providers.Provider):
+            value = _effective(value)  # an overridden key's provider: what overrides it
         key = identity.get(id(value))
         if key is None and type(value) is providers.Object:
             key = identity.get(id(value.provides))

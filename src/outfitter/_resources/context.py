@@ -68,6 +68,14 @@ class Resources(Mapping[str, Any]):
         except KeyError:
             raise self._missing(key) from None
 
+    def __contains__(self, key: object) -> bool:
+        # Mapping's default calls __getitem__, whose MissingResourceError is not a KeyError
+        return key in self._values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The resource at ``key``, or ``default`` if none is bound there."""
+        return self._values.get(key, default)
+
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError("Resources is read-only")
 

@@ -189,6 +189,14 @@ def _function_spec(
     )
 
 
+def _redact(text: str, secrets: set[str]) -> str:
+    """``text`` with every resolved secret value replaced by ``***`` (as RunScope.redact)."""
+    for secret in secrets:
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
 def _env_error(key: str, problems: list[str]) -> ConfigError:
     """``problems`` are ``"field.path: message"`` lines from resolving/validating one resource."""
     lines = []
@@ -264,7 +272,8 @@ def _configurable(
                         include_url=False, include_input=False, include_context=False
                     ):
                         loc = ".".join(str(p) for p in err["loc"])
-                        problems_.append(f"{loc}: {err['msg']}")
+                        # a validator's message may quote the resolved (secret) value
+                        problems_.append(f"{loc}: {_redact(err['msg'], env.secrets)}")
             if problems_:
                 raise _env_error(key, problems_)
             if env_originals:
@@ -465,7 +474,12 @@ class ResourcePlan:
                 problems.append(
                     f"resource {key!r} needs launch config for: {', '.join(src.missing_fields)}"
                 )
-            elif isinstance(src, ResourceDefinition) and src.config.required and key not in routed:
+            elif (
+                isinstance(src, ResourceDefinition)
+                and src.config.required
+                and key not in routed
+                and key not in launch  # given but invalid: already reported by _route
+            ):
                 problems.append(
                     f"resource {key!r} needs config for: {', '.join(src.config.required)}"
                 )
@@ -505,6 +519,8 @@ class ResourcePlan:
                     f"{src.resource_cls.__name__}({fields})}}) or "
                     f"{{'resources': {{'{key}': {{'config': {{{cfg}}}}}}}}}."
                 )
+            if isinstance(src, ResourceDefinition) and any(repr(key) in p for p in problems):
+                return f"for example {{'resources': {{'{key}': {src.config.example()}}}}}."
         return "see each problem above."
 
     def _route(

@@ -1,0 +1,200 @@
+"""The multiprocess executor with real worker processes: resources once per worker per run,
+closed on every worker after success and failure, parallel steps, a killed worker, values
+crossing through the I/O manager."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import outfitter as of
+from outfitter._instance import EventType
+from outfitter.exceptions import InvocationError
+
+LOG = Path(os.environ.get("PYTEST_TMP_LOG", "/tmp")) / f"outfitter-mp-{os.getpid()}.log"
+
+
+def note(text: str) -> None:
+    with LOG.open("a") as f:
+        f.write(f"{text} {os.getpid()}\n")
+
+
+class Db(of.ConfigurableResource):
+    url: str
+
+    def setup_for_execution(self, context: Any) -> None:
+        note("open")
+
+    def teardown_after_execution(self, context: Any) -> None:
+        note("close")
+
+
+def lines() -> list[tuple[str, int]]:
+    return [(a, int(b)) for a, b in (line.split() for line in LOG.read_text().splitlines())]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log() -> None:
+    LOG.write_text("")
+
+
+def fan_out(n: int, body: Any) -> list[of.AssetsDefinition]:
+    def make(i: int) -> of.AssetsDefinition:
+        def step(db: Db) -> int:
+            return body(i)
+
+        return of.asset(name=f"s{i}")(step)
+
+    return [make(i) for i in range(n)]
+
+
+def run(assets: list[Any], **kw: Any) -> Any:
+    defs = of.Definitions(
+        assets=assets,
+        resources={"db": Db(url="x")},
+        executor=of.multiprocess_executor(max_concurrent=2),
+    )
+    return defs.get_implicit_global_asset_job_def().execute(**kw)
+
+
+def test_resources_open_once_per_worker_and_close_on_every_worker(tmp_path: Path) -> None:
+    """8 steps on 2 workers: each worker pid opens Db once and closes it once."""
+    with of.Instance.local(tmp_path) as instance:
+        result = run(fan_out(8, lambda i: os.getpid()), instance=instance)
+        assert result.success
+        pids = {result.output_for_node(f"s{i}") for i in range(8)}
+        events = [e for e in result.all_events if e.event_type is EventType.RESOURCE_OPEN]
+    assert os.getpid() not in pids
+    opens = [pid for kind, pid in lines() if kind == "open"]
+    closes = [pid for kind, pid in lines() if kind == "close"]
+    assert sorted(opens) == sorted(set(opens))  # once per worker
+    assert set(opens) == pids
+    assert sorted(closes) == sorted(opens)
+    assert {e.resource_key for e in events} >= {"db"}
+
+
+def test_values_cross_processes_through_the_io_manager(tmp_path: Path) -> None:
+    """A downstream step in another worker reads its input through the I/O manager."""
+
+    @of.asset
+    def numbers(db: Db) -> list[int]:
+        return [1, 2, 3]
+
+    @of.asset
+    def total(numbers: list[int]) -> int:
+        return sum(numbers)
+
+    with of.Instance.local(tmp_path) as instance:
+        assert run([numbers, total], instance=instance).asset_value("total") == 6
+
+
+def test_independent_steps_run_in_parallel(tmp_path: Path) -> None:
+    """Two steps wait for each other through files: this only succeeds if they overlap."""
+    barrier = tmp_path / "barrier"
+
+    def meet(i: int) -> int:
+        (barrier / f"{i}").touch()
+        deadline = time.monotonic() + 30
+        while len(list(barrier.iterdir())) < 2:
+            assert time.monotonic() < deadline, "the other step never started"
+            time.sleep(0.01)
+        return i
+
+    barrier.mkdir()
+    with of.Instance.local(tmp_path) as instance:
+        assert run(fan_out(2, meet), instance=instance).success
+
+
+def test_step_failure_still_closes_every_worker(tmp_path: Path) -> None:
+    """A failing step fails the run; every worker that opened Db closes it."""
+
+    def maybe_fail(i: int) -> int:
+        if i == 3:
+            raise ValueError("bad row")
+        return i
+
+    with of.Instance.local(tmp_path) as instance:
+        result = run(fan_out(6, maybe_fail), instance=instance, raise_on_error=False)
+        assert not result.success
+        assert "ValueError: bad row" in result.failures["s3"].message
+        with pytest.raises(InvocationError, match="step 's3' failed in a worker process"):
+            run(fan_out(6, maybe_fail), instance=instance)
+    opens = sorted(pid for kind, pid in lines() if kind == "open")
+    closes = sorted(pid for kind, pid in lines() if kind == "close")
+    assert opens == closes
+
+
+def test_a_killed_worker_fails_its_step_and_the_run_cleanly(tmp_path: Path) -> None:
+    """SIGKILL of a worker: its step fails naming the exit code; the other worker closes."""
+
+    def die(i: int) -> int:
+        if i == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.2)
+        return i
+
+    with of.Instance.local(tmp_path) as instance:
+        result = run(fan_out(4, die), instance=instance, raise_on_error=False)
+        assert not result.success
+        [failure] = result.failures.values()
+        assert "died (exit code -9) while running step 's0'" in failure.message
+        assert result.run is not None
+        assert result.run.status.value == "FAILURE"
+    survivors = {pid for kind, pid in lines() if kind == "open"} - {
+        pid for kind, pid in lines() if kind == "close"
+    }
+    assert len(survivors) <= 1  # only the killed worker could not close
+
+
+def test_unpicklable_output_names_the_step_and_type(tmp_path: Path) -> None:
+    """Values cross processes pickled; an unpicklable one is an error naming step and type."""
+
+    @of.asset
+    def lock(db: Db) -> Any:
+        return threading.Lock()
+
+    with of.Instance.local(tmp_path) as instance:
+        result = run([lock], instance=instance, raise_on_error=False)
+    assert (
+        "the output of asset 'lock' (a lock) cannot be pickled" in result.failures["lock"].message
+    )
+
+
+def test_in_memory_io_manager_is_refused() -> None:
+    """Worker memory is not shared, so the in-memory I/O manager cannot be used."""
+
+    @of.asset
+    def one() -> int:
+        return 1
+
+    job = of.Definitions(
+        assets=[one],
+        resources={"io_manager": of.InMemoryIOManager()},
+        executor=of.multiprocess_executor,
+    ).get_implicit_global_asset_job_def()
+    with pytest.raises(InvocationError, match="cannot pass values through the in-memory"):
+        job.execute()
+
+
+def test_run_config_selects_the_executor(tmp_path: Path) -> None:
+    """{"execution": {"multiprocess": {...}}} runs the job on workers."""
+
+    @of.asset
+    def where() -> int:
+        return os.getpid()
+
+    job = of.Definitions(assets=[where]).get_implicit_global_asset_job_def()
+    with of.Instance.local(tmp_path) as instance:
+        result = job.execute(
+            run_config={"execution": {"multiprocess": {"max_concurrent": 1}}}, instance=instance
+        )
+        assert result.asset_value("where") != os.getpid()
+        assert job.execute(instance=instance).asset_value("where") == os.getpid()
+    with pytest.raises(of.exceptions.ConfigError, match="executor 'warp'"):
+        job.execute(run_config={"execution": {"warp": {}}})

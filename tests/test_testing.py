@@ -1,0 +1,249 @@
+"""outfitter.testing: ResourceRecorder and override_resources."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+
+import outfitter as of
+from outfitter._execution.scope import RunScope
+from outfitter.exceptions import (
+    InvocationError,
+    MissingResourceError,
+    ResourceInitError,
+    TeardownError,
+)
+from outfitter.testing import ResourceRecorder, override_resources
+
+
+def chain(rec: ResourceRecorder, **fail_on: str) -> dict[str, Any]:
+    """db <- cache <- api, plus an unrelated key."""
+    return {
+        "api": rec.resource("api", requires=["cache"], fail_on=fail_on.get("api")),
+        "cache": rec.resource("cache", requires=["db"], fail_on=fail_on.get("cache")),
+        "db": rec.resource("db", fail_on=fail_on.get("db")),
+        "other": rec.resource("other"),
+    }
+
+
+# -- ResourceRecorder ------------------------------------------------------------------------------
+
+
+def test_recorder_records_open_and_close_order_across_a_chain() -> None:
+    """Dependencies open first and close last."""
+    rec = ResourceRecorder()
+    with RunScope(chain(rec)) as scope:
+        assert scope.get("api") == "api"
+    assert rec.events == [
+        ("open", "db"),
+        ("open", "cache"),
+        ("open", "api"),
+        ("close", "api"),
+        ("close", "cache"),
+        ("close", "db"),
+    ]
+    assert rec.opened == ["db", "cache", "api"]
+    assert rec.closed == ["api", "cache", "db"]
+
+
+def test_recorder_starts_empty_and_builds_nothing_until_opened() -> None:
+    """Making resources records nothing; unused ones never record."""
+    rec = ResourceRecorder()
+    resources = chain(rec)
+    assert rec.events == []
+    with RunScope(resources) as scope:
+        scope.get("db")
+    assert rec.events == [("open", "db"), ("close", "db")]
+
+
+def test_recorder_resources_are_resource_definitions_with_values() -> None:
+    """The value defaults to the name; value= and scope= are honoured."""
+    rec = ResourceRecorder()
+    payload = {"hits": 0}
+    definition = rec.resource("cache", value=payload, scope="step")
+    assert isinstance(definition, of.ResourceDefinition)
+    assert definition.required_resource_keys == frozenset()
+    with RunScope({"cache": definition, "plain": rec.resource("plain")}) as run:
+        assert run.get("plain") == "plain"
+        with run.step_scope() as step:
+            assert step.get("cache") is payload
+        assert rec.events[-1] == ("close", "cache")
+    assert rec.closed == ["cache", "plain"]
+
+
+def test_recorder_value_can_be_none() -> None:
+    """value=None is a real value, not the default."""
+    rec = ResourceRecorder()
+    with of.build_resources({"nothing": rec.resource("nothing", value=None)}) as res:
+        assert res.nothing is None
+
+
+def test_recorder_requires_declares_dependencies() -> None:
+    """requires= is checked like any dependency: a missing key is a definition error."""
+    rec = ResourceRecorder()
+    with pytest.raises(MissingResourceError) as info:
+        RunScope({"api": rec.resource("api", requires=["dbb"]), "db": rec.resource("db")})
+    assert "resource 'api' needs resource 'dbb', which is not bound. Did you mean 'db'?" in str(
+        info.value
+    )
+
+
+def test_recorder_fail_on_open_rolls_back_and_records_no_open() -> None:
+    """fail_on="open" raises before recording; what was open is closed in reverse."""
+    rec = ResourceRecorder()
+    with pytest.raises(ResourceInitError) as info, RunScope(chain(rec, api="open")) as scope:
+        scope.get("api")
+    assert info.value.key == "api"
+    assert "api failed to open" in str(info.value)
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert rec.events == [
+        ("open", "db"),
+        ("open", "cache"),
+        ("close", "cache"),
+        ("close", "db"),
+    ]
+
+
+def test_recorder_fail_on_close_records_the_close_then_raises() -> None:
+    """fail_on="close" records the close, raises, and the others still close."""
+    rec = ResourceRecorder()
+    resources = chain(rec, cache="close", db="close")
+    with pytest.raises(TeardownError) as info, RunScope(resources) as scope:
+        scope.get("api")
+    assert info.value.keys == ("cache", "db")
+    assert "cache: RuntimeError: cache failed to close" in str(info.value)
+    assert rec.closed == ["api", "cache", "db"]
+
+
+def test_recorder_works_in_async_scopes() -> None:
+    """Recorder resources open and close from async code too."""
+    rec = ResourceRecorder()
+
+    async def main() -> None:
+        async with of.build_resources(chain(rec)) as res:
+            assert res.api == "api"
+
+    asyncio.run(main())
+    assert rec.opened == ["db", "cache", "api", "other"]
+    assert rec.closed == list(reversed(rec.opened))
+
+
+def test_recorder_records_in_order_from_many_threads() -> None:
+    """record() is thread-safe: concurrent scopes lose no events."""
+    rec = ResourceRecorder()
+    resources = chain(rec)
+
+    def run() -> None:
+        for _ in range(20):
+            with RunScope(resources) as scope:
+                scope.get("api")
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(rec.events) == 4 * 20 * 6
+    assert rec.opened.count("db") == rec.closed.count("db") == 80
+
+
+# -- override_resources ----------------------------------------------------------------------------
+
+
+class Api(of.ConfigurableResource):
+    url: str
+
+
+def test_override_resources_on_a_container_class() -> None:
+    """Keys are replaced for scopes opened inside the block and restored after."""
+
+    class Prod(of.ResourceContainer):
+        api = Api(url="https://prod")
+        other = "kept"
+
+    with override_resources(Prod, api=Api(url="http://fake")) as target:
+        assert target is Prod
+        with of.build_resources(Prod) as res:
+            assert res.api.url == "http://fake"
+            assert res.other == "kept"
+    with of.build_resources(Prod) as res:
+        assert res.api.url == "https://prod"
+
+
+def test_override_resources_on_a_container_instance() -> None:
+    """A container instance is overridden on its own; the class is untouched."""
+
+    class Prod(of.ResourceContainer):
+        api = Api(url="https://prod")
+
+    container = Prod()
+    with override_resources(container, api=Api(url="http://fake")):
+        with of.build_resources(container) as res:
+            assert res.api.url == "http://fake"
+        with of.build_resources(Prod) as res:
+            assert res.api.url == "https://prod"
+    with of.build_resources(container) as res:
+        assert res.api.url == "https://prod"
+
+
+def test_override_resources_nests() -> None:
+    """Nested overrides stack and unwind in order."""
+
+    class Prod(of.ResourceContainer):
+        api = Api(url="prod")
+
+    with override_resources(Prod, api=Api(url="outer")):
+        with override_resources(Prod, api=Api(url="inner")), of.build_resources(Prod) as res:
+            assert res.api.url == "inner"
+        with of.build_resources(Prod) as res:
+            assert res.api.url == "outer"
+    with of.build_resources(Prod) as res:
+        assert res.api.url == "prod"
+
+
+def test_override_resources_with_a_recorder() -> None:
+    """A recorder resource can stand in for a real one to observe the lifecycle."""
+    rec = ResourceRecorder()
+
+    class Prod(of.ResourceContainer):
+        api = Api(url="prod")
+        db = "real db"
+
+    with override_resources(Prod, db=rec.resource("db")), of.build_resources(Prod) as res:
+        assert res.db == "db"
+    assert rec.events == [("open", "db"), ("close", "db")]
+
+
+def test_override_resources_unknown_key_on_a_container() -> None:
+    """An unknown key fails before anything is overridden."""
+
+    class Prod(of.ResourceContainer):
+        api = Api(url="prod")
+
+    with pytest.raises(InvocationError) as info, override_resources(Prod, api=1, appi=2):
+        pass
+    assert "cannot override 'appi'" in str(info.value)
+    assert "Did you mean 'api'?" in str(info.value)
+    assert not Prod.api.overridden
+
+
+def test_override_resources_on_a_dict() -> None:
+    """A dict is changed in place inside the block and restored after, even on failure."""
+    resources: dict[str, Any] = {"api": Api(url="prod"), "token": "t"}
+    original = dict(resources)
+    with override_resources(resources, api=Api(url="fake")), of.build_resources(resources) as res:
+        assert res.api.url == "fake"
+    assert resources == original
+    with pytest.raises(ValueError, match="x"), override_resources(resources, token="other"):
+        assert resources["token"] == "other"
+        raise ValueError("x")
+    assert resources == original
+    with (
+        pytest.raises(InvocationError, match="cannot override 'apii'"),
+        override_resources(resources, apii=1),
+    ):
+        pass
+    assert resources == original
