@@ -66,6 +66,7 @@ PUBLIC = [
     "containers_by_env",
     "define_asset_job",
     "graph",
+    "dask_executor",
     "in_process_executor",
     "job",
     "materialize",

@@ -35,7 +35,7 @@ from ._definitions.sensors import (
     sensor,
 )
 from ._execution.context import AssetExecutionContext, OpExecutionContext
-from ._execution.executors import in_process_executor, multiprocess_executor
+from ._execution.executors import dask_executor, in_process_executor, multiprocess_executor
 from ._execution.invoke import build_asset_context, build_op_context
 from ._execution.materialize import materialize, materialize_to_memory
 from ._execution.result import ExecuteResult
@@ -145,6 +145,7 @@ __all__ = [
     "build_schedule_context",
     "build_sensor_context",
     "containers_by_env",
+    "dask_executor",
     "define_asset_job",
     "graph",
     "in_process_executor",

@@ -76,17 +76,21 @@ def test_warehouse_report_writes_the_total(tmp_path: Path) -> None:
     assert b"s3cr3t" not in db
 
 
-@pytest.mark.parametrize("style", ["functional", "imperative"])
+@pytest.mark.parametrize(
+    ("style", "flags"),
+    [("functional", []), ("imperative", []), ("functional", ["--on-dask"])],
+)
 def test_dask_cluster_flow_writes_the_summary_and_closes_the_cluster(
-    style: str, tmp_path: Path
+    style: str, flags: list[str], tmp_path: Path
 ) -> None:
-    """The Prefect guide's temporary-cluster flow, in both styles, on a 2-worker local cluster."""
+    """The Prefect guide's temporary-cluster flow, in both styles, on a 2-worker local cluster;
+    with --on-dask its tasks also run on the workers of dask_executor."""
     if not HAVE_DASK:
         pytest.skip("the `dask` extra is not installed")
     script = ROOT / "examples" / style / "dask_cluster_flow.py"
     out = tmp_path / "summary.csv"
     proc = subprocess.run(
-        [sys.executable, str(script), str(out)],
+        [sys.executable, str(script), str(out), *flags],
         cwd=tmp_path,
         capture_output=True,
         text=True,

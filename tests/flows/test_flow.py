@@ -363,9 +363,9 @@ def test_flow_run_shows_in_the_cli(tmp_path: Any) -> None:
 
 
 def test_unknown_executor_is_refused() -> None:
-    """Only the in-process executor runs flows in this version; others are refused clearly."""
+    """An executor must be an executor definition; anything else is refused clearly."""
     with Flow("exec") as flow:
         out = inc(1)
     assert flow.run(executor=of.in_process_executor).result[out].result == 2
-    with pytest.raises(InvocationError, match="executor 'dask' is not available"):
+    with pytest.raises(InvocationError, match="flow 'exec': 'dask' is not an executor"):
         flow.run(executor="dask")

@@ -42,6 +42,10 @@ class AssetKey:
         """Parse ``"a/b"`` into ``AssetKey(["a", "b"])``."""
         return cls(text.split("/"))
 
+    def __reduce__(self) -> tuple[type[AssetKey], tuple[tuple[str, ...]]]:
+        # immutable: rebuilt from its path when unpickled (in a worker process)
+        return (AssetKey, (self.path,))
+
     def to_user_string(self) -> str:
         """The key as ``a/b``."""
         return self._text

@@ -219,29 +219,11 @@ class JobDefinition:
         raise_on_error: bool = True,
         tags: Mapping[str, str] | None = None,
     ) -> ExecuteResult:
-        """Run the job in this process (resources given here win over the job's own)."""
-        from .._execution.engine import execute_nodes
-        from .._execution.executors import check_executor
-        from .._resources.bindings import resource_bindings
+        """Run the job in this process, whatever its executor (resources given here win over
+        the job's own)."""
+        from .._execution.executors import in_process_executor
 
-        check_executor(self.executor_def, f"job {self.name!r}")  # runs here, in process
-        from .._resources.io_manager import FilesystemIOManager
-
-        bindings = {
-            **resource_bindings(self.base_resources),
-            **self.resource_defs,
-            **resource_bindings(resources),
-        }
-        bindings.setdefault("io_manager", FilesystemIOManager())
-        return execute_nodes(
-            self.name,
-            self.nodes,
-            bindings,
-            run_config=run_config,
-            instance=instance,
-            tags={**self.tags, **(tags or {})},
-            raise_on_error=raise_on_error,
-        )
+        return self._run(run_config, resources, instance, raise_on_error, tags, in_process_executor)
 
     def execute(
         self,
@@ -254,12 +236,24 @@ class JobDefinition:
         """Run the job with its executor: the run config's ``execution`` section, else the
         job's ``executor_def`` (from ``@job`` or ``Definitions(executor=...)``), else in
         process."""
-        from .._execution.engine import execute_nodes
         from .._execution.executors import select_executor
+
+        executor = select_executor(self.executor_def, run_config)
+        return self._run(run_config, resources, instance, raise_on_error, tags, executor)
+
+    def _run(
+        self,
+        run_config: Any,
+        resources: Any,
+        instance: Any,
+        raise_on_error: bool,
+        tags: Mapping[str, str] | None,
+        executor: Any,
+    ) -> ExecuteResult:
+        from .._execution.engine import execute_nodes
         from .._resources.bindings import resource_bindings
         from .._resources.io_manager import FilesystemIOManager
 
-        executor = select_executor(self.executor_def, run_config)
         bindings = {
             **resource_bindings(self.base_resources),
             **self.resource_defs,

@@ -14,9 +14,14 @@ __all__ = ["NO_DEFAULT", "InputSpec", "NodeSpec"]
 
 
 class _NoDefault:
+    """The "no value given" sentinel; one object, also after pickling to a worker."""
+
     __slots__ = ()
 
     def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+    def __reduce__(self) -> str:
         return "NO_DEFAULT"
 
 

@@ -166,15 +166,23 @@ class _Run:
             elif inp.value is not NO_DEFAULT:
                 kwargs[inp.name] = inp.value
             else:
-                kwargs[inp.name] = self._load_input(node, inp.name, inp.asset_key, scope)
+                kwargs[inp.name] = self._load_input(node, inp, scope)
         return kwargs
 
-    def _load_input(self, node: NodeSpec, name: str, asset_key: Any, scope: RunScope) -> Any:
+    def _load_input(self, node: NodeSpec, inp: Any, scope: RunScope) -> Any:
+        """Load an input through the step's I/O manager: an asset stored by an earlier run, or
+        (on executors with worker processes) an upstream step's output from this run."""
         manager = scope.get(node.io_manager_key)
+        upstream = None
+        if inp.upstream is not None:
+            upstream = OutputContext(
+                step_key=inp.upstream, name="result", asset_key=inp.asset_key, run_id=self.run_id
+            )
+        name = inp.name
         context = InputContext(
             name=name,
-            asset_key=asset_key,
-            upstream_output=None,
+            asset_key=inp.asset_key,
+            upstream_output=upstream,
             step_key=node.key,
             run_id=self.run_id,
             resources=StepResources(scope, node.context_resource_keys, f"step {node.key!r}"),
@@ -260,7 +268,8 @@ class _Run:
             if isinstance(value, CoroutineType):
                 value = self._await(value)
             self._handle_output(node, value, scope)
-            self.outputs[node.key] = value
+            if self.outputs_kept:
+                self.outputs[node.key] = value
             self.record(self.run_id, self._finish_events(node, start_ns, True))
         except Exception as exc:
             error = exc
@@ -307,6 +316,7 @@ class _Run:
                         self._fail_step(node, teardown, start_ns)
 
     step_scoped: frozenset[str] = frozenset()
+    outputs_kept = True  # a worker process hands outputs to the I/O manager only
 
     # -- the whole graph -----------------------------------------------------------------------
 
@@ -371,20 +381,12 @@ def execute_nodes(
         )
     own_instance = instance is None
     inst = instance if instance is not None else Instance.ephemeral()
-    if executor is not None and getattr(executor, "name", None) == "multiprocess":
-        from .multiprocess import run_multiprocess
+    if executor is not None and getattr(executor, "name", "in_process") != "in_process":
+        from .coordinator import run_on_pool
 
         try:
-            return run_multiprocess(
-                job_name,
-                nodes,
-                bound,
-                inst,
-                configs,
-                run_config,
-                tags,
-                executor.config.get("max_concurrent"),
-                raise_on_error,
+            return run_on_pool(
+                job_name, nodes, bound, inst, configs, run_config, tags, executor, raise_on_error
             )
         finally:
             if own_instance:

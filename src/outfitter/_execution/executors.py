@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "ExecutorDefinition",
     "check_executor",
+    "dask_executor",
     "in_process_executor",
     "multiprocess_executor",
     "select_executor",
@@ -50,10 +51,36 @@ in_process_executor = ExecutorDefinition("in_process")
 """Run every step in this process (the default)."""
 
 multiprocess_executor = ExecutorDefinition("multiprocess", {"max_concurrent": None})
-"""Run steps on a pool of worker processes that live for the run; each worker opens resources
-once per run. ``multiprocess_executor(max_concurrent=4)`` caps the pool (default: CPU count)."""
+"""Run steps on a pool of worker processes that live for the run; each worker opens the
+resources its steps need once per run and closes them when the run ends.
+``multiprocess_executor(max_concurrent=4)`` caps the pool (default: the CPU count). Workers are
+forked (POSIX); values cross between steps through the I/O manager.
 
-_KNOWN = {"in_process": in_process_executor, "multiprocess": multiprocess_executor}
+Example:
+    >>> from outfitter import multiprocess_executor
+    >>> multiprocess_executor(max_concurrent=4).config
+    {'max_concurrent': 4}
+"""
+
+dask_executor = ExecutorDefinition(
+    "dask", {"address": None, "n_workers": None, "threads_per_worker": 1}
+)
+"""Run steps as tasks on a ``dask.distributed`` cluster: the scheduler at ``address``, or a
+``LocalCluster`` of ``n_workers`` worker processes made for the run and shut down after it.
+Each Dask worker opens the resources its steps need once per run and closes them when the run
+ends; EnvVars resolve on the workers. Needs the ``dask`` extra.
+
+Example:
+    >>> from outfitter import dask_executor
+    >>> dask_executor(n_workers=2).config["n_workers"]
+    2
+"""
+
+_KNOWN = {
+    "in_process": in_process_executor,
+    "multiprocess": multiprocess_executor,
+    "dask": dask_executor,
+}
 
 
 def select_executor(default: Any, run_config: Any) -> ExecutorDefinition:
@@ -79,14 +106,15 @@ def select_executor(default: Any, run_config: Any) -> ExecutorDefinition:
 
 
 def check_executor(executor: Any, owner: str) -> None:
-    """Refuse executors this version cannot run (rather than silently running in process)."""
+    """Refuse anything that is not an executor definition, and unknown executor names, with a
+    message naming ``owner`` (a job or flow)."""
     from ..exceptions import InvocationError
 
     if executor is None:
         return
-    name = getattr(executor, "name", None)
-    if name not in ("in_process", "multiprocess"):
+    if not isinstance(executor, ExecutorDefinition) or executor.name not in _KNOWN:
         raise InvocationError(
-            f"{owner}: executor {executor!r} is not available; runs execute in process",
-            hint="use in_process_executor (the default), or leave the executor unset.",
+            f"{owner}: {executor!r} is not an executor",
+            hint="use in_process_executor (the default), multiprocess_executor(...) or "
+            "dask_executor(...).",
         )

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import signals
+from .._execution.coordinator import WorkerPool, record_closes, worker_pool
 from .._execution.engine import _sigterm_as_cancel
+from .._execution.remote import Reply, RunPayload
 from .._execution.scope import RunScope
 from .._instance import EventType, Instance, RunStatus
 from .._resources.bindings import resource_bindings
@@ -86,7 +88,10 @@ class _FlowRun:
 
     # -- one task ---------------------------------------------------------------------------------
 
-    def run_task(self, task: Task) -> State:
+    def prepare(self, task: Task) -> State | tuple[dict[str, Any], list[dict[str, Any]] | None]:
+        """A task's final state when it will not run (a Parameter, an upstream skip, a trigger
+        that fails), else its arguments: ``(kwargs, None)``, or ``(kwargs, calls)`` for a
+        mapped task, one argument dict per child."""
         flow = self.flow
         edges = flow.edges_to(task)
         upstream_states = {e: self.states[e.upstream_task] for e in edges}
@@ -116,19 +121,24 @@ class _FlowRun:
                 mapped[key] = list(value)
             else:
                 kwargs[key] = value
-        for res in task.params.resources:
-            kwargs[res.key] = self.scope.get(res.key)
         if not mapped:
-            return self.call(task, kwargs)
+            return kwargs, None
         size = min(len(v) for v in mapped.values())
-        children = [
-            self.call(task, {**kwargs, **{k: v[i] for k, v in mapped.items()}}) for i in range(size)
-        ]
-        return Mapped(
-            f"Mapped {size} run(s).", result=[c.result for c in children], map_states=children
-        )
+        return kwargs, [{k: v[i] for k, v in mapped.items()} for i in range(size)]
+
+    def run_task(self, task: Task) -> State:
+        prepared = self.prepare(task)
+        if isinstance(prepared, State):
+            return prepared
+        kwargs, calls = prepared
+        if calls is None:
+            return self.call(task, kwargs)
+        return _mapped([self.call(task, {**kwargs, **child}) for child in calls])
 
     def call(self, task: Task, kwargs: dict[str, Any]) -> State:
+        """One run of ``task`` (with its retries), its resources from this run's scope."""
+        for res in task.params.resources:
+            kwargs[res.key] = self.scope.get(res.key)
         attempt = 0
         while True:
             attempt += 1
@@ -171,18 +181,81 @@ class _FlowRun:
             if prior is not None and prior.is_finished():
                 self.states[task] = prior
                 continue
-            self.states[task] = Running()
-            started = time.perf_counter()
-            self.event(EventType.STEP_START, task)
-            state = self.run_task(task)
-            self.states[task] = state
-            duration = time.perf_counter() - started
-            if state.is_skipped():
-                self.event(EventType.STEP_SKIPPED, task, state.message or "", duration)
-            elif state.is_failed():
-                self.event(EventType.STEP_FAILURE, task, state.message or "", duration)
-            else:
-                self.event(EventType.STEP_SUCCESS, task, state.message or "", duration)
+            started = self._start(task)
+            self._finish(task, self.run_task(task), started)
+
+    def _start(self, task: Task) -> float:
+        self.states[task] = Running()
+        self.event(EventType.STEP_START, task)
+        return time.perf_counter()
+
+    def _finish(self, task: Task, state: State, started: float) -> None:
+        self.states[task] = state
+        duration = time.perf_counter() - started
+        if state.is_skipped():
+            self.event(EventType.STEP_SKIPPED, task, state.message or "", duration)
+        elif state.is_failed():
+            self.event(EventType.STEP_FAILURE, task, state.message or "", duration)
+        else:
+            self.event(EventType.STEP_SUCCESS, task, state.message or "", duration)
+
+    def run_all_on(self, pool: WorkerPool, reused: Mapping[Task, State], local: set[Task]) -> None:
+        """Run the flow with task calls on ``pool``'s workers: a task is submitted once every
+        upstream task has finished, so independent tasks (and a mapped task's children) run in
+        parallel. Triggers, mapping and state bookkeeping stay here; ``local`` tasks (resource
+        managers' setup and cleanup) run in this process."""
+        order = self.flow.sorted_tasks()
+        index = {t: i for i, t in enumerate(order)}
+        pending = list(order)
+        inflight: dict[int, tuple[Task, int]] = {}
+        children: dict[Task, list[State | None]] = {}
+        is_mapped: dict[Task, bool] = {}
+        started: dict[Task, float] = {}
+        while pending or inflight:
+            for task in list(pending):
+                upstream = self.flow.upstream_tasks(task)
+                if not all(u in self.states and self.states[u].is_finished() for u in upstream):
+                    continue
+                pending.remove(task)
+                prior = reused.get(task)
+                if prior is not None and prior.is_finished():
+                    self.states[task] = prior
+                    continue
+                started[task] = self._start(task)
+                if task in local:
+                    self._finish(task, self.run_task(task), started[task])
+                    continue
+                prepared = self.prepare(task)
+                if isinstance(prepared, State):
+                    self._finish(task, prepared, started[task])
+                    continue
+                kwargs, calls = prepared
+                is_mapped[task] = calls is not None
+                calls = [kwargs] if calls is None else [{**kwargs, **c} for c in calls]
+                if not calls:
+                    self._finish(task, _mapped([]), started[task])
+                    continue
+                children[task] = [None] * len(calls)
+                label = task.slug or task.name
+                for i, call in enumerate(calls):
+                    item = ("task", label, index[task], call, task.name)
+                    inflight[pool.submit(item)] = (task, i)
+            if not inflight:
+                if pending:  # pragma: no cover - flows are validated acyclic
+                    raise RuntimeError("flow has tasks that can never become ready")
+                break
+            for token, reply in pool.wait(0.5):
+                task, i = inflight.pop(token)
+                self.instance.record_events(self.run_id, reply.events)
+                state = reply.value
+                if not isinstance(state, State):
+                    state = Failed(reply.message or "the task's worker failed", result=reply.error)
+                results = children[task]
+                results[i] = state
+                if all(r is not None for r in results):
+                    done = [r for r in results if r is not None]
+                    final = _mapped(done) if is_mapped[task] else done[0]
+                    self._finish(task, final, started[task])
 
     def cancel(self) -> None:
         """Ctrl-C / SIGTERM: mark unfinished tasks Cancelled, then run the cleanup of every
@@ -212,6 +285,14 @@ class _FlowRun:
                     self.states[block.cleanup_task] = Failed(f"Cleanup after cancel: {exc}", exc)
 
 
+def _mapped(children: list[State]) -> State:
+    return Mapped(
+        f"Mapped {len(children)} run(s).",
+        result=[c.result for c in children],
+        map_states=children,
+    )
+
+
 def _final_state(flow: Flow, states: Mapping[Task, State]) -> State:
     result = dict(states)
     if not all(states[t].is_finished() for t in flow.terminal_tasks()):
@@ -233,10 +314,11 @@ def run_flow(
     instance: Any,
     executor: Any,
 ) -> State:
-    """Run ``flow`` in this process; see :meth:`Flow.run`."""
+    """Run ``flow`` with ``executor`` (default: in this process); see :meth:`Flow.run`."""
     from .._execution.executors import check_executor
 
     check_executor(executor, f"flow {flow.name!r}")
+    remote = executor is not None and executor.name != "in_process"
     _check_parameters(flow, values)
     order = flow.sorted_tasks()
     bindings = {**resource_bindings(flow.resources), **resource_bindings(resources)}
@@ -277,10 +359,14 @@ def run_flow(
         scope = RunScope(plan, run_id=run_id, instance=inst, listener=listener)
         run = _FlowRun(flow, values, scope, inst, run_id)
         failure: BaseException | None = None
+        closes: list[Reply] = []
         try:
             with _sigterm_as_cancel():
-                scope.open(k for k in needed if plan.specs[k].scope is not Scope.STEP)
-                run.run_all(reused)
+                if remote:
+                    _run_on_workers(run, executor, plan, reused, closes)
+                else:
+                    scope.open(k for k in needed if plan.specs[k].scope is not Scope.STEP)
+                    run.run_all(reused)
         except KeyboardInterrupt as exc:
             failure = exc
             run.cancel()
@@ -307,6 +393,12 @@ def run_flow(
             if run.loop is not None:
                 run.loop.close()
         state = _final_state(flow, run.states)
+        teardown_errors = record_closes(inst, run_id, closes)
+        if teardown_errors and state.is_successful():
+            state = Failed(
+                "Resources failed to close in worker processes: " + "; ".join(teardown_errors),
+                result=state.result,
+            )
         ok = state.is_successful()
         inst.report_event(
             run_id,
@@ -318,3 +410,34 @@ def run_flow(
     finally:
         if own_instance:
             inst.close()
+
+
+def _run_on_workers(
+    run: _FlowRun,
+    executor: Any,
+    plan: ResourcePlan,
+    reused: Mapping[Task, State],
+    closes: list[Reply],
+) -> None:
+    """Run the flow's task calls on the workers of ``executor``. Resource managers' tasks run
+    here, in the coordinating process, so their resource is set up once and always cleaned
+    up; values that tasks pass each other cross to the workers by pickling."""
+    flow = run.flow
+    local = {
+        t
+        for b in flow.resource_blocks
+        for t in (b.init_task, b.setup_task, b.cleanup_task)
+        if t is not None
+    }
+    order = flow.sorted_tasks()
+    payload = RunPayload(
+        run.run_id,
+        plan,
+        run.instance.storage_directory(),
+        tasks=tuple(None if t in local or isinstance(t, Parameter) else t for t in order),
+    )
+    run.instance.flush()
+    failure: list[str] = []
+    with worker_pool(executor, payload, len(order), closes, failure) as pool:
+        run.run_all_on(pool, reused, local)
+        failure.extend(s.message or "" for s in run.states.values() if s.is_failed())

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, overload
 
+from .._definitions.node import NO_DEFAULT
 from .._definitions.params import Params, classify_params
 from ..exceptions import DefinitionError
 
@@ -33,16 +34,6 @@ __all__ = [
 RESERVED_ARGS = frozenset({"upstream_tasks", "mapped", "task_args", "flow"})
 _FLOW: ContextVar[Flow | None] = ContextVar("outfitter_flow", default=None)
 _IDS = itertools.count()
-
-
-class _NoDefault:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "NO_DEFAULT"
-
-
-NO_DEFAULT: Any = _NoDefault()
 
 
 def current_flow() -> Flow | None:

@@ -31,6 +31,10 @@ class _Marker:
     def __repr__(self) -> str:
         return self.name
 
+    def __reduce__(self) -> str:
+        # the module-level constant of the same marker, so identity checks hold in workers
+        return "RESOURCE_PARAM" if self.name == "ResourceParam" else "RESOURCE_DEPENDENCY"
+
 
 RESOURCE_PARAM = _Marker("ResourceParam")
 RESOURCE_DEPENDENCY = _Marker("ResourceDependency")

@@ -1,0 +1,249 @@
+"""The Dask executor on a real LocalCluster with 2 worker processes: resources once per run per
+worker, closed on every worker after success and failure, a killed worker, parallel steps,
+EnvVars resolved on the workers, flows with resources on Dask."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+distributed = pytest.importorskip("distributed", reason="the `dask` extra is not installed")
+
+from conftest import Db, Opens, wait_for_files  # noqa: E402
+
+import outfitter as of  # noqa: E402
+from outfitter._instance import EventType, RunStatus  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """One 2-worker cluster for the module; a killed task is not retried elsewhere."""
+    import dask
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as local,
+    ):
+        yield local
+
+
+@pytest.fixture
+def address(cluster: Any) -> str:
+    return str(cluster.scheduler_address)
+
+
+def fan_out(n: int, body: Any) -> list[of.AssetsDefinition]:
+    def make(i: int) -> of.AssetsDefinition:
+        def step(db: Db) -> Any:
+            return body(i)
+
+        return of.asset(name=f"s{i}")(step)
+
+    return [make(i) for i in range(n)]
+
+
+def run(assets: list[Any], opens: Opens, address: str | None, **kw: Any) -> of.ExecuteResult:
+    defs = of.Definitions(
+        assets=assets,
+        resources={"db": Db(log=str(opens.path))},
+        executor=of.dask_executor(address=address, n_workers=2),
+    )
+    return defs.get_implicit_global_asset_job_def().execute(**kw)
+
+
+def test_resources_open_once_per_worker_per_run(opens: Opens, address: str, tmp_path: Path) -> None:
+    """8 steps on 2 Dask workers, twice: each worker opens Db once per run and closes it."""
+    with of.Instance.local(tmp_path) as instance:
+        for _ in range(2):
+            result = run(fan_out(8, lambda i: os.getpid()), opens, address, instance=instance)
+            assert result.success
+            pids = {result.output_for_node(f"s{i}") for i in range(8)}
+            assert os.getpid() not in pids
+            events = result.all_events
+            opened = [e for e in events if e.event_type is EventType.RESOURCE_OPEN]
+            assert sorted(e.message for e in opened if e.resource_key == "db") == sorted(
+                f"pid {pid}" for pid in pids
+            )
+    assert len(opens.pids("open")) == 2 * len(pids)
+    assert opens.pids("close") == opens.pids("open")
+    assert len(set(opens.pids("open"))) == len(pids)
+
+
+def test_a_failing_step_fails_the_run_and_every_worker_closes(
+    opens: Opens, address: str, tmp_path: Path
+) -> None:
+    """The failure is the step's own exception; downstream steps are skipped, independent ones
+    still run, and every worker that opened Db closes it."""
+
+    @of.asset
+    def after(s3: int) -> int:
+        return s3
+
+    def maybe_fail(i: int) -> int:
+        if i == 3:
+            raise ValueError("bad row")
+        return i
+
+    with of.Instance.local(tmp_path) as instance:
+        result = run(
+            [*fan_out(6, maybe_fail), after],
+            opens,
+            address,
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert not result.success
+        assert "ValueError: bad row" in result.failures["s3"].message
+        assert isinstance(result.failures["s3"].error, ValueError)
+        assert result.output_for_node("s5") == 5
+        skipped = [e for e in result.all_events if e.event_type is EventType.STEP_SKIPPED]
+        assert [e.step_key for e in skipped] == ["after"]
+        assert result.run is not None
+        assert result.run.status is RunStatus.FAILURE
+        with pytest.raises(ValueError, match="bad row"):
+            run(fan_out(6, maybe_fail), opens, address, instance=instance)
+    assert opens.pids("open")
+    assert opens.pids("close") == opens.pids("open")
+
+
+def test_a_killed_worker_fails_its_step_and_the_others_close(
+    opens: Opens, address: str, tmp_path: Path
+) -> None:
+    """SIGKILL of the worker running s0: s0 fails naming the step, the run fails, and the
+    surviving worker closes its resources."""
+
+    def die(i: int) -> int:
+        if i == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+    with of.Instance.local(tmp_path) as instance:
+        result = run(fan_out(4, die), opens, address, instance=instance, raise_on_error=False)
+        assert not result.success
+        assert "step 's0' did not finish on Dask" in result.failures["s0"].message
+        assert result.run is not None
+        assert result.run.status is RunStatus.FAILURE
+    survivors = set(opens.pids("open")) - set(opens.pids("close"))
+    assert len(survivors) <= 1  # only the killed worker could not close
+
+
+def test_independent_steps_run_in_parallel(opens: Opens, address: str, tmp_path: Path) -> None:
+    """Two independent steps wait for each other: they only finish if run at the same time."""
+    flags = [tmp_path / "a", tmp_path / "b"]
+
+    def meet(i: int) -> bool:
+        flags[i].touch()
+        return wait_for_files(flags)
+
+    with of.Instance.local(tmp_path) as instance:
+        result = run(fan_out(2, meet), opens, address, instance=instance)
+    assert result.output_for_node("s0") is True
+    assert result.output_for_node("s1") is True
+
+
+def setenv(name: str, value: str) -> None:
+    os.environ[name] = value
+
+
+class Api(of.ConfigurableResource):
+    token: str
+
+
+@of.asset
+def seen(api: Api) -> str:
+    return api.token
+
+
+def test_env_vars_resolve_on_the_workers(
+    opens: Opens, address: str, cluster: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """EnvVar fields are resolved where the resource opens: the worker's environment. The value
+    stays out of the run's events."""
+
+    monkeypatch.setenv("OUTFITTER_TEST_TOKEN", "coordinator-value")
+    with distributed.Client(address) as client:
+        client.run(setenv, "OUTFITTER_TEST_TOKEN", "worker-secret")
+    defs = of.Definitions(
+        assets=[seen],
+        resources={"api": Api(token=of.EnvVar("OUTFITTER_TEST_TOKEN"))},
+        executor=of.dask_executor(address=address),
+    )
+    with of.Instance.local(tmp_path) as instance:
+        result = defs.get_implicit_global_asset_job_def().execute(instance=instance)
+        assert result.output_for_node("seen") == "worker-secret"
+        assert all("worker-secret" not in (e.message or "") for e in result.all_events)
+
+
+def test_a_cluster_is_made_for_the_run_and_run_config_selects_dask(
+    opens: Opens, tmp_path: Path
+) -> None:
+    """No address: a LocalCluster is started for the run and shut down after it. The run config's
+    execution section picks the executor."""
+
+    @of.asset
+    def where(db: Db) -> int:
+        return os.getpid()
+
+    job = of.Definitions(
+        assets=[where], resources={"db": Db(log=str(opens.path))}
+    ).get_implicit_global_asset_job_def()
+    with of.Instance.local(tmp_path) as instance:
+        result = job.execute(
+            run_config={"execution": {"dask": {"config": {"n_workers": 1}}}}, instance=instance
+        )
+        assert result.asset_value("where") != os.getpid()
+    [worker] = opens.pids("open")
+    assert opens.pids("close") == [worker]
+
+
+@of.task
+def double(x: int, db: Db) -> tuple[int, int]:
+    return x * 2, os.getpid()
+
+
+def test_flow_tasks_run_on_dask_with_resources_once_per_worker(
+    opens: Opens, address: str, tmp_path: Path
+) -> None:
+    """A mapped flow task on Dask: children spread over the workers, each worker opens Db once
+    for the run, and every worker closes it."""
+    with of.Flow("mapped", resources={"db": Db(log=str(opens.path))}) as flow:
+        out = double.map([1, 2, 3, 4, 5, 6])
+    with of.Instance.local(tmp_path) as instance:
+        state = flow.run(executor=of.dask_executor(address=address), instance=instance)
+    assert state.is_successful()
+    results = state.result[out].result
+    assert [r[0] for r in results] == [2, 4, 6, 8, 10, 12]
+    pids = {r[1] for r in results}
+    assert os.getpid() not in pids
+    assert opens.pids("open") == sorted(pids)
+    assert opens.pids("close") == opens.pids("open")
+
+
+def test_definitions_that_cannot_be_shipped_are_a_clear_error(address: str) -> None:
+    """A resource definition holding a lock cannot reach the workers: the error says so and how
+    to fix it, and the run is recorded as failed."""
+    lock = threading.Lock()
+
+    @of.asset
+    def uses(api: of.ResourceParam[Any]) -> str:
+        return "never"
+
+    defs = of.Definitions(
+        assets=[uses],
+        resources={"api": of.ResourceDefinition(lambda: lock)},
+        executor=of.dask_executor(address=address),
+    )
+    with pytest.raises(of.exceptions.InvocationError) as info:
+        defs.get_implicit_global_asset_job_def().execute()
+    text = str(info.value)
+    assert "could not send the run's steps and resources to its workers" in text
+    assert "TypeError: cannot pickle '_thread.lock' object" in text
+    assert "at module level" in text
