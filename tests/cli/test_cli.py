@@ -95,6 +95,23 @@ def test_materialize_with_module_and_selection(project: Path) -> None:
     assert second.returncode == 0, second.stderr
 
 
+def test_materialize_runs_on_the_executor_the_run_config_selects(project: Path) -> None:
+    """An `execution` section in the run config sends the steps to worker processes, whose
+    resource opens the run records with their pid."""
+    (project / "mp.yaml").write_text(
+        "resources:\n  store:\n    config:\n      table: sales\n"
+        "execution:\n  multiprocess:\n    config:\n      max_concurrent: 2\n"
+    )
+    home = project / "home"
+    done = cli(["materialize", "-f", "pipeline.py", "-c", "mp.yaml"], home, project)
+    assert done.returncode == 0, done.stderr
+    run_id = done.stdout.split()[1]
+    shown = cli(["runs", "show", run_id[:8]], home, project)
+    assert "RESOURCE_OPEN" in shown.stdout
+    assert "pid " in shown.stdout
+    assert "top-s3cret" not in shown.stdout + done.stdout + done.stderr
+
+
 def test_missing_launch_config_is_a_clean_error(project: Path) -> None:
     """Errors print the Outfitter message and exit 1, with no traceback unless --debug."""
     done = cli(["materialize", "-f", "pipeline.py"], project / "home", project)

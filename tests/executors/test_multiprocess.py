@@ -198,3 +198,64 @@ def test_run_config_selects_the_executor(tmp_path: Path) -> None:
         assert job.execute(instance=instance).asset_value("where") == os.getpid()
     with pytest.raises(of.exceptions.ConfigError, match="executor 'warp'"):
         job.execute(run_config={"execution": {"warp": {}}})
+
+
+class Tx(of.ConfigurableResource, scope="step"):
+    """A step-scoped resource: opened and closed around every step that uses it."""
+
+    log: str
+
+    def setup_for_execution(self, context: Any) -> None:
+        with open(self.log, "a") as f:
+            f.write(f"tx-open {os.getpid()}\n")
+
+    def teardown_after_execution(self, context: Any) -> None:
+        with open(self.log, "a") as f:
+            f.write(f"tx-close {os.getpid()}\n")
+
+
+def test_async_steps_and_step_scoped_resources_on_workers(tmp_path: Path) -> None:
+    """Async steps run on workers; a step-scoped resource opens and closes once per step."""
+    log = tmp_path / "tx.log"
+
+    @of.asset
+    async def first(tx: Tx) -> int:
+        return 1
+
+    @of.asset
+    def second(first: int, tx: Tx) -> int:
+        return first + 1
+
+    defs = of.Definitions(
+        assets=[first, second],
+        resources={"tx": Tx(log=str(log))},
+        executor=of.multiprocess_executor(max_concurrent=2),
+    )
+    with of.Instance.local(tmp_path / "home") as instance:
+        result = defs.get_implicit_global_asset_job_def().execute(instance=instance)
+        assert result.asset_value("second") == 2
+    kinds = [line.split()[0] for line in log.read_text().splitlines()]
+    assert kinds == ["tx-open", "tx-close", "tx-open", "tx-close"]
+
+
+def test_a_teardown_failure_on_a_worker_fails_the_run(tmp_path: Path) -> None:
+    """A resource whose teardown raises on a worker fails the run with that worker's error."""
+
+    class Leaky(of.ConfigurableResource):
+        def teardown_after_execution(self, context: Any) -> None:
+            raise OSError("socket already closed")
+
+    @of.asset
+    def uses(leaky: Leaky) -> int:
+        return 1
+
+    defs = of.Definitions(
+        assets=[uses], resources={"leaky": Leaky()}, executor=of.multiprocess_executor
+    )
+    job = defs.get_implicit_global_asset_job_def()
+    with of.Instance.local(tmp_path) as instance:
+        with pytest.raises(InvocationError, match="resources failed to close in 1 worker") as info:
+            job.execute(instance=instance)
+        assert "socket already closed" in str(info.value)
+        [run] = instance.get_runs()
+        assert run.status.value == "FAILURE"

@@ -98,11 +98,14 @@ def materialize(
     selection: Iterable[Any] | None = None,
     raise_on_error: bool = True,
     tags: Mapping[str, str] | None = None,
+    *,
+    executor: Any = None,
 ) -> ExecuteResult:
-    """Materialize ``assets`` in this process; returns the run's :class:`ExecuteResult`.
+    """Materialize ``assets``; returns the run's :class:`ExecuteResult`.
 
     Outputs are stored by the ``io_manager`` resource (default: a :class:`FilesystemIOManager`
-    under the instance's storage directory).
+    under the instance's storage directory). Steps run in this process unless ``executor``
+    (e.g. ``multiprocess_executor``) or the run config's ``execution`` section says otherwise.
 
     Example:
         >>> from outfitter import asset, materialize
@@ -117,8 +120,18 @@ def materialize(
     """
     assets = list(assets)
     bindings = _with_default_io_manager(_asset_resources(assets, resources), FilesystemIOManager())
+    from .executors import select_executor
+
     return _run_assets(
-        "materialize()", assets, bindings, selection, run_config, instance, tags, raise_on_error
+        "materialize()",
+        assets,
+        bindings,
+        selection,
+        run_config,
+        instance,
+        tags,
+        raise_on_error,
+        select_executor(executor, run_config),
     )
 
 
@@ -165,6 +178,7 @@ def _run_assets(
     instance: Any,
     tags: Mapping[str, str] | None,
     raise_on_error: bool,
+    executor: Any = None,
 ) -> ExecuteResult:
     return execute_nodes(
         "__materialize__",
@@ -174,4 +188,5 @@ def _run_assets(
         instance=instance,
         tags=tags,
         raise_on_error=raise_on_error,
+        executor=executor,
     )

@@ -142,7 +142,8 @@ def materialize(
         Path | None, typer.Option("--config", "-c", help="Run config (YAML or JSON).")
     ] = None,
 ) -> None:
-    """Materialize assets (all, or --select ones) on the local instance (OUTFITTER_HOME)."""
+    """Materialize assets (all, or --select ones) on the local instance (OUTFITTER_HOME), with
+    the Definitions' executor (or the one the run config's `execution` section selects)."""
     from .._execution.materialize import materialize as run_materialize
 
     with _errors():
@@ -169,6 +170,7 @@ def materialize(
                     instance=_ProgressInstance(instance, progress, task),
                     selection=select,
                     raise_on_error=False,
+                    executor=defs.executor,
                 )
         status = "[green]SUCCESS[/]" if result.success else "[red]FAILURE[/]"
         out.print(f"run {result.run_id} {status}", markup=True)
