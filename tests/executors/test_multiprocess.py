@@ -259,3 +259,18 @@ def test_a_teardown_failure_on_a_worker_fails_the_run(tmp_path: Path) -> None:
         assert "socket already closed" in str(info.value)
         [run] = instance.get_runs()
         assert run.status.value == "FAILURE"
+
+
+def test_a_run_on_its_own_ephemeral_instance_keeps_its_events() -> None:
+    """Without an instance, the run's events are read before its ephemeral instance closes."""
+
+    @of.asset
+    def where() -> int:
+        return os.getpid()
+
+    result = of.materialize([where], executor=of.multiprocess_executor)
+    assert result.asset_value("where") != os.getpid()
+    kinds = [e.event_type for e in result.all_events]
+    assert kinds[0] is EventType.RUN_START
+    assert EventType.STEP_SUCCESS in kinds
+    assert kinds[-1] is EventType.RUN_SUCCESS

@@ -110,10 +110,13 @@ def run_on_pool(
     configs: dict[str, Any],
     run_config: Any,
     tags: Any,
-    executor: Any,
     raise_on_error: bool,
+    read_events_now: bool,
+    *,
+    executor: Any,
 ) -> ExecuteResult:
-    """Run ``nodes`` on the workers of ``executor`` (see the module docstring)."""
+    """Run ``nodes`` on the workers of ``executor`` (see the module docstring); events are read
+    into the result now when the instance closes after the run."""
     from .engine import _sigterm_as_cancel
 
     check_io_managers(nodes, plan, executor.name)
@@ -169,7 +172,7 @@ def run_on_pool(
         run_error=run_error,
         teardown_error=None,
         run=instance.get_run(run_id),
-        events=None,
+        events=instance.all_events(run_id) if read_events_now else None,
         instance=instance,
     )
     if canceled:

@@ -381,20 +381,14 @@ def execute_nodes(
         )
     own_instance = instance is None
     inst = instance if instance is not None else Instance.ephemeral()
-    if executor is not None and getattr(executor, "name", "in_process") != "in_process":
-        from .coordinator import run_on_pool
-
-        try:
-            return run_on_pool(
-                job_name, nodes, bound, inst, configs, run_config, tags, executor, raise_on_error
-            )
-        finally:
-            if own_instance:
-                inst.close()
+    remote = executor is not None and getattr(executor, "name", "in_process") != "in_process"
+    args = (job_name, nodes, bound, inst, configs, run_config, tags, raise_on_error, own_instance)
     try:
-        return _execute(
-            job_name, nodes, bound, inst, configs, run_config, tags, raise_on_error, own_instance
-        )
+        if remote:
+            from .coordinator import run_on_pool
+
+            return run_on_pool(*args, executor=executor)
+        return _execute(*args)
     finally:
         if own_instance:
             inst.close()
