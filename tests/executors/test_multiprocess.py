@@ -274,3 +274,43 @@ def test_a_run_on_its_own_ephemeral_instance_keeps_its_events() -> None:
     assert kinds[0] is EventType.RUN_START
     assert EventType.STEP_SUCCESS in kinds
     assert kinds[-1] is EventType.RUN_SUCCESS
+
+
+class Store(of.ConfigurableResource):
+    table: str
+
+
+@of.asset
+def table_name(store: Store) -> str:
+    return store.table
+
+
+def test_launch_config_reaches_the_workers(tmp_path: Path) -> None:
+    """configure_at_launch() resources get the run config's values on the workers."""
+    defs = of.Definitions(
+        assets=[table_name],
+        resources={"store": Store.configure_at_launch()},
+        executor=of.multiprocess_executor,
+    )
+    run_config = {"resources": {"store": {"config": {"table": "sales"}}}}
+    with of.Instance.local(tmp_path) as instance:
+        result = defs.get_implicit_global_asset_job_def().execute(run_config, instance=instance)
+        assert result.asset_value("table_name") == "sales"
+
+
+def test_a_flow_whose_workers_cannot_start_is_recorded_as_failed(tmp_path: Path) -> None:
+    """An error before any task runs (here: no fork on this 'platform') fails the run record."""
+
+    @of.task
+    def one() -> int:
+        return 1
+
+    with of.Flow("no-workers") as flow:
+        one()
+    with of.Instance.local(tmp_path) as instance:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("multiprocessing.get_all_start_methods", lambda: ["spawn"])
+            with pytest.raises(InvocationError, match="needs the 'fork' start method"):
+                flow.run(executor=of.multiprocess_executor, instance=instance)
+        [run] = instance.get_runs()
+        assert run.status.value == "FAILURE"

@@ -374,8 +374,12 @@ def run_flow(
             inst.report_event(run_id, EventType.RUN_CANCELED, message=flow.name)
             inst.set_run_status(run_id, RunStatus.CANCELED)
             raise
-        except BaseException as exc:
+        except BaseException as exc:  # a resource failed to open, or the workers to start
             failure = exc
+            inst.report_event(
+                run_id, EventType.RUN_FAILURE, message=scope.redact(f"{type(exc).__name__}: {exc}")
+            )
+            inst.set_run_status(run_id, RunStatus.FAILURE)
             raise
         finally:
             if failure is None:
