@@ -138,11 +138,6 @@ class ProcessPool:
         self._queue: deque[tuple[int, tuple[Any, ...]]] = deque()
         self._tokens = 0
 
-    @property
-    def pids(self) -> list[int]:
-        """The worker processes' pids."""
-        return [p.pid for p in self._procs if p.pid is not None]
-
     def submit(self, item: tuple[Any, ...]) -> int:
         """Queue ``item``; returns its token."""
         self._tokens += 1
