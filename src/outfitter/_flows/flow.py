@@ -308,8 +308,10 @@ class Flow:
         instance: Any = None,
         **kwargs: Any,
     ) -> State:
-        """Run the flow in this process and return its final State; ``.result`` maps every task
-        to its State. Parameters come as ``parameters={...}`` or keyword arguments."""
+        """Run the flow and return its final State; ``.result`` maps every task to its State.
+        Parameters come as ``parameters={...}`` or keyword arguments. Task calls run in this
+        process unless ``executor`` (or ``Flow(executor=...)``) is a multiprocess or Dask
+        executor; see docs/executors.md."""
         if _FLOW.get() is self:
             raise InvocationError(
                 f"flow.run() was called inside `with Flow({self.name!r})`",

@@ -1,5 +1,6 @@
-"""Running a Flow in process: the task states engine (triggers, skips, retries, mapping,
-signals, reference tasks) on the same run scope, instance records and signal handling as assets.
+"""Running a Flow: the task states engine (triggers, skips, retries, mapping, signals,
+reference tasks) on the same run scope, instance records and signal handling as assets. Task
+calls run in this process, or on the workers of a multiprocess or Dask executor.
 """
 
 from __future__ import annotations
