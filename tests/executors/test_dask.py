@@ -129,6 +129,9 @@ def test_a_killed_worker_fails_its_step_and_the_others_close(
         result = run(fan_out(4, die), opens, address, instance=instance, raise_on_error=False)
         assert not result.success
         assert "step 's0' did not finish on Dask" in result.failures["s0"].message
+        assert "Hint: KilledWorker means the Dask worker running it died" in (
+            result.failures["s0"].message
+        )
         assert result.run is not None
         assert result.run.status is RunStatus.FAILURE
     survivors = set(opens.pids("open")) - set(opens.pids("close"))

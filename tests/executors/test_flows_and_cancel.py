@@ -131,6 +131,7 @@ def test_a_result_that_cannot_cross_processes_names_the_task_and_type() -> None:
     message = state.result[lock].message or ""
     assert "task 'make_lock' returned a _thread.lock" in message
     assert "cannot be sent back to the coordinating process" in message
+    assert "Hint: return something picklable" in message
 
 
 SCRIPT = """

@@ -4,10 +4,13 @@ crossing through the I/O manager."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +147,8 @@ def test_a_killed_worker_fails_its_step_and_the_run_cleanly(tmp_path: Path) -> N
         assert not result.success
         [failure] = result.failures.values()
         assert "died (exit code -9) while running step 's0'" in failure.message
+        assert "Hint: a worker process ends like this when it is killed" in failure.message
+        assert isinstance(failure.error, InvocationError)
         assert result.run is not None
         assert result.run.status.value == "FAILURE"
     survivors = {pid for kind, pid in lines() if kind == "open"} - {
@@ -314,3 +319,37 @@ def test_a_flow_whose_workers_cannot_start_is_recorded_as_failed(tmp_path: Path)
                 flow.run(executor=of.multiprocess_executor, instance=instance)
         [run] = instance.get_runs()
         assert run.status.value == "FAILURE"
+
+
+class AsyncPool(of.ConfigurableResource):
+    """An async resource: opened and closed on the worker's event loop."""
+
+    log: str
+
+    @contextlib.asynccontextmanager
+    async def yield_for_execution(self, context: Any) -> AsyncIterator[AsyncPool]:
+        with open(self.log, "a") as f:
+            f.write(f"open {os.getpid()}\n")
+        yield self
+        with open(self.log, "a") as f:
+            f.write(f"close {os.getpid()}\n")
+
+
+@of.asset
+async def fetched(pool: AsyncPool) -> int:
+    await asyncio.sleep(0)
+    return os.getpid()
+
+
+def test_async_resources_open_and_close_on_the_workers_loop(tmp_path: Path) -> None:
+    """An async resource opens once on the worker that needs it and closes there."""
+    log = tmp_path / "pool.log"
+    defs = of.Definitions(
+        assets=[fetched],
+        resources={"pool": AsyncPool(log=str(log))},
+        executor=of.multiprocess_executor,
+    )
+    with of.Instance.local(tmp_path / "home") as instance:
+        result = defs.get_implicit_global_asset_job_def().execute(instance=instance)
+        worker = result.asset_value("fetched")
+    assert log.read_text().split("\n")[:2] == [f"open {worker}", f"close {worker}"]

@@ -9,12 +9,13 @@ back, skips the steps downstream of a failure, and at the end closes every worke
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from .._definitions.node import NodeSpec
-from .._instance import EventType, Instance, RunStatus
+from .._instance import EventType, Instance
 from .._resources.io_manager import InMemoryIOManager, InputContext, OutputContext
 from .._resources.spec import ResourcePlan
 from ..exceptions import InvocationError, OutfitterError
@@ -22,20 +23,19 @@ from .remote import Reply, RunPayload
 from .result import ExecuteResult, StepFailure
 from .scope import RunScope
 
-__all__ = ["WorkerPool", "open_pool", "record_closes", "run_on_pool", "worker_pool"]
+__all__ = ["Readiness", "WorkerPool", "open_pool", "record_closes", "run_on_pool", "worker_pool"]
+
+K = TypeVar("K", bound=Hashable)
 
 
 class WorkerPool(Protocol):
     """What the coordinator needs of a pool of workers."""
 
-    @property
-    def idle(self) -> bool: ...
-
     def submit(self, item: tuple[Any, ...]) -> int: ...
 
     def wait(self, timeout: float) -> list[tuple[int, Reply]]: ...
 
-    def cancel(self) -> list[tuple[int, Reply]]: ...
+    def cancel(self) -> None: ...
 
     def shutdown(self, failure: str | None) -> list[Reply]: ...
 
@@ -117,13 +117,10 @@ def run_on_pool(
 ) -> ExecuteResult:
     """Run ``nodes`` on the workers of ``executor`` (see the module docstring); events are read
     into the result now when the instance closes after the run."""
-    from .engine import _sigterm_as_cancel
+    from .engine import _sigterm_as_cancel, begin_run, finish_run
 
     check_io_managers(nodes, plan, executor.name)
-    record = instance.create_run(job_name, run_config=run_config, tags=dict(tags or {}))
-    run_id = record.run_id
-    instance.set_run_status(run_id, RunStatus.STARTED)
-    instance.report_event(run_id, EventType.RUN_START, message=job_name)
+    run_id = begin_run(instance, job_name, run_config, tags)
     instance.flush()
     payload = RunPayload(
         run_id,
@@ -143,8 +140,8 @@ def run_on_pool(
             worker_pool(executor, payload, len(nodes), closes, state.first_failure) as pool,
         ):
             state.run(pool)
-    except KeyboardInterrupt:
-        canceled = True
+    except KeyboardInterrupt as exc:
+        canceled, run_error = True, exc
     except OutfitterError as exc:  # the pool could not start
         run_error = exc
     except OSError as exc:  # e.g. no Dask scheduler at the address
@@ -153,48 +150,57 @@ def run_on_pool(
             hint="check the executor's config (for Dask: the scheduler address).",
         )
     teardown_errors = record_closes(instance, run_id, closes)
-    if canceled:
-        status, event = RunStatus.CANCELED, EventType.RUN_CANCELED
-    elif state.failures or teardown_errors or run_error is not None:
-        status, event = RunStatus.FAILURE, EventType.RUN_FAILURE
-    else:
-        status, event = RunStatus.SUCCESS, EventType.RUN_SUCCESS
-    for message in teardown_errors:
-        instance.report_event(run_id, EventType.RUN_FAILURE, message=message)
-    instance.report_event(run_id, event, message=job_name)
-    instance.set_run_status(run_id, status)
-    result = ExecuteResult(
-        run_id=run_id,
-        success=status is RunStatus.SUCCESS,
-        outputs=_load_outputs(nodes, plan, run_id, state.done, instance),
-        nodes={n.key: n for n in nodes},
-        failures=state.failures,
-        run_error=run_error,
-        teardown_error=None,
-        run=instance.get_run(run_id),
-        events=instance.all_events(run_id) if read_events_now else None,
-        instance=instance,
-    )
-    if canceled:
-        raise KeyboardInterrupt("run canceled")
-    if raise_on_error and run_error is not None:
-        raise run_error
-    if raise_on_error and state.failures:
-        result.raise_first_error()
-    if raise_on_error and teardown_errors:
-        raise InvocationError(
+    teardown_error = None
+    if teardown_errors:
+        teardown_error = InvocationError(
             f"resources failed to close in {len(teardown_errors)} worker(s)",
             problems=teardown_errors,
             hint="every other resource was still closed; fix the teardowns listed.",
         )
-    return result
+    return finish_run(
+        instance,
+        run_id,
+        job_name,
+        nodes,
+        outputs=_load_outputs(nodes, plan, run_id, state.done, instance),
+        failures=state.failures,
+        run_error=run_error,
+        teardown_error=teardown_error,
+        canceled=canceled,
+        read_events_now=read_events_now,
+        raise_on_error=raise_on_error,
+    )
+
+
+class Readiness(Generic[K]):
+    """Which items may start: each waits until every one of its upstream items has finished.
+    Finishing an item costs its number of downstream items, so a run of n steps is O(edges)."""
+
+    def __init__(self, upstream: Mapping[K, Iterable[K]]) -> None:
+        self._waiting: dict[K, int] = {}
+        self._downstream: dict[K, list[K]] = {}
+        for key, ups in upstream.items():
+            known = {u for u in ups if u in upstream}
+            self._waiting[key] = len(known)
+            for up in known:
+                self._downstream.setdefault(up, []).append(key)
+        self.initial = [k for k, n in self._waiting.items() if n == 0]
+
+    def finish(self, key: K) -> list[K]:
+        """Mark ``key`` finished; the items that became ready, in definition order."""
+        ready = []
+        for down in self._downstream.get(key, ()):
+            self._waiting[down] -= 1
+            if self._waiting[down] == 0:
+                ready.append(down)
+        return ready
 
 
 class _JobState:
-    """Which steps are pending, running, done, failed or skipped."""
+    """Which steps are running, done, failed or skipped."""
 
     def __init__(self, nodes: Sequence[NodeSpec], instance: Instance, run_id: str) -> None:
-        self.pending = list(nodes)
+        self.nodes = {n.key: n for n in nodes}
         self.instance = instance
         self.run_id = run_id
         self.running: dict[int, str] = {}
@@ -204,28 +210,32 @@ class _JobState:
         self.first_failure: list[str] = []
 
     def run(self, pool: WorkerPool) -> None:
-        while self.pending or self.running:
-            self._submit_ready(pool)
+        readiness = Readiness({key: node.upstream for key, node in self.nodes.items()})
+        ready = deque(readiness.initial)
+        while ready or self.running:
+            while ready:
+                key = ready.popleft()
+                if self._skip_if_blocked(key):
+                    ready.extend(readiness.finish(key))
+                else:
+                    self.running[pool.submit(("step", key))] = key
             for token, reply in pool.wait(0.5):
-                self._finish(self.running.pop(token), reply)
+                key = self.running.pop(token)
+                self._finish(key, reply)
+                ready.extend(readiness.finish(key))
 
-    def _submit_ready(self, pool: WorkerPool) -> None:
-        report = self.instance.report_event
-        for node in list(self.pending):
-            failed = self.failures.keys() | self.skipped
-            blocked = next((u for u in node.upstream if u in failed), None)
-            if blocked is not None:
-                self.pending.remove(node)
-                self.skipped.add(node.key)
-                report(
+    def _skip_if_blocked(self, key: str) -> bool:
+        for up in self.nodes[key].upstream:
+            if up in self.failures or up in self.skipped:
+                self.skipped.add(key)
+                self.instance.report_event(
                     self.run_id,
                     EventType.STEP_SKIPPED,
-                    step_key=node.key,
-                    message=f"upstream step {blocked!r} did not succeed",
+                    step_key=key,
+                    message=f"upstream step {up!r} did not succeed",
                 )
-            elif all(u in self.done for u in node.upstream):
-                self.pending.remove(node)
-                self.running[pool.submit(("step", node.key))] = node.key
+                return True
+        return False
 
     def _finish(self, key: str, reply: Reply) -> None:
         self.instance.record_events(self.run_id, reply.events)

@@ -126,11 +126,6 @@ class DaskPool:
         self._futures[future] = (self._tokens, item)
         return self._tokens
 
-    @property
-    def idle(self) -> bool:
-        """True when no submitted item is unfinished."""
-        return not self._futures
-
     def wait(self, timeout: float) -> list[tuple[int, Reply]]:
         """Replies of the items that finished within ``timeout`` seconds."""
         if not self._futures:
@@ -150,15 +145,22 @@ class DaskPool:
                 f"{type(exc).__name__}: {exc}" if exc is not None else f"future {future.status}"
             )
             replies.append(
-                (token, lost_reply(item, f"{describe(item)} did not finish on Dask: {reason}"))
+                (
+                    token,
+                    lost_reply(
+                        item,
+                        f"{describe(item)} did not finish on Dask: {reason}",
+                        "KilledWorker means the Dask worker running it died (often its memory "
+                        "limit; see the worker's log); the other workers closed their resources.",
+                    ),
+                )
             )
         return replies
 
-    def cancel(self) -> list[tuple[int, Reply]]:
+    def cancel(self) -> None:
         """Cancel every unfinished item (a running one finishes on its worker, unobserved)."""
         self._client.cancel(list(self._futures), force=True)
         self._futures.clear()
-        return []
 
     def shutdown(self, failure: str | None) -> list[Reply]:
         """End the run on every worker (closing its resources; context-manager resources see

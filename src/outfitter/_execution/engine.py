@@ -411,27 +411,13 @@ def _execute(
     raise_on_error: bool,
     read_events_now: bool,
 ) -> ExecuteResult:
-    record = instance.create_run(job_name, run_config=run_config, tags=dict(tags or {}))
-    run_id = record.run_id
-    report = instance.report_event
-
-    def listener(kind: str, key: str, seconds: float, error: BaseException | None) -> None:
-        if error is not None:
-            event = EventType.RESOURCE_FAILURE
-        else:
-            event = EventType.RESOURCE_OPEN if kind == "open" else EventType.RESOURCE_CLOSE
-        report(
-            run_id,
-            event,
-            resource_key=key,
-            duration=seconds,
-            message=f"{type(error).__name__}" if error is not None else "",
-        )
-
-    instance.set_run_status(run_id, RunStatus.STARTED)
-    report(run_id, EventType.RUN_START, message=job_name)
+    run_id = begin_run(instance, job_name, run_config, tags)
     scope = RunScope(
-        plan, run_id=run_id, instance=instance, listener=listener, parent=PROCESS_SCOPE.get()
+        plan,
+        run_id=run_id,
+        instance=instance,
+        listener=resource_listener(instance, run_id),
+        parent=PROCESS_SCOPE.get(),
     )
     run = _Run(nodes, scope, instance, run_id, configs, run_config)
     run.step_scoped = frozenset(
@@ -479,30 +465,86 @@ def _execute(
                     run.loop.close()
     except KeyboardInterrupt as exc:  # a second signal while closing
         canceled, run_error = True, exc
+    return finish_run(
+        instance,
+        run_id,
+        job_name,
+        nodes,
+        outputs=run.outputs,
+        failures=run.failures,
+        run_error=run_error,
+        teardown_error=teardown_error,
+        canceled=canceled,
+        read_events_now=read_events_now,
+        raise_on_error=raise_on_error,
+    )
+
+
+def begin_run(instance: Instance, name: str, run_config: Any, tags: Any) -> str:
+    """Create a run record, mark it started and record RUN_START; returns the run id."""
+    run_id = instance.create_run(name, run_config=run_config, tags=dict(tags or {})).run_id
+    instance.set_run_status(run_id, RunStatus.STARTED)
+    instance.report_event(run_id, EventType.RUN_START, message=name)
+    return run_id
+
+
+def resource_listener(sink: Any, run_id: str, where: str = "") -> Any:
+    """A scope listener that records resource opens, closes and failures through ``sink`` (an
+    instance, or a worker's event buffer); ``where`` (e.g. ``pid 42``) goes in the message."""
+    report = sink.report_event
+
+    def listener(kind: str, key: str, seconds: float, error: BaseException | None) -> None:
+        if error is not None:
+            event = EventType.RESOURCE_FAILURE
+            message = f"{where} {type(error).__name__}".lstrip()
+        else:
+            event = EventType.RESOURCE_OPEN if kind == "open" else EventType.RESOURCE_CLOSE
+            message = where
+        report(run_id, event, resource_key=key, duration=seconds, message=message)
+
+    return listener
+
+
+def finish_run(
+    instance: Instance,
+    run_id: str,
+    job_name: str,
+    nodes: Sequence[NodeSpec],
+    *,
+    outputs: dict[str, Any],
+    failures: dict[str, StepFailure],
+    run_error: BaseException | None,
+    teardown_error: OutfitterError | None,
+    canceled: bool,
+    read_events_now: bool,
+    raise_on_error: bool,
+) -> ExecuteResult:
+    """Record how a run ended (its status and last events) and build its result; re-raise a
+    cancel, and with ``raise_on_error`` the first failure."""
     if canceled:
         status, event = RunStatus.CANCELED, EventType.RUN_CANCELED
-    elif run_error is not None or run.failures or teardown_error is not None:
+    elif run_error is not None or failures or teardown_error is not None:
         status, event = RunStatus.FAILURE, EventType.RUN_FAILURE
     else:
         status, event = RunStatus.SUCCESS, EventType.RUN_SUCCESS
     if teardown_error is not None:
-        report(run_id, EventType.RUN_FAILURE, message=str(teardown_error))
-    report(run_id, event, message=job_name)
+        instance.report_event(run_id, EventType.RUN_FAILURE, message=str(teardown_error))
+    instance.report_event(run_id, event, message=job_name)
     instance.set_run_status(run_id, status)
     result = ExecuteResult(
         run_id=run_id,
         success=status is RunStatus.SUCCESS,
-        outputs=run.outputs,
+        outputs=outputs,
         nodes={n.key: n for n in nodes},
-        failures=run.failures,
+        failures=failures,
         run_error=run_error,
         teardown_error=teardown_error,
         run=instance.get_run(run_id),
         events=instance.all_events(run_id) if read_events_now else None,
         instance=instance,
     )
-    if canceled and isinstance(run_error, KeyboardInterrupt):
-        raise run_error
+    if canceled:
+        raise run_error if isinstance(run_error, KeyboardInterrupt) else KeyboardInterrupt()
     if raise_on_error and not result.success:
         result.raise_first_error()
     return result

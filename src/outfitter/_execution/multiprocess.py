@@ -43,29 +43,38 @@ def describe(item: tuple[Any, ...]) -> str:
     return f"step {item[1]!r}"
 
 
-def lost_reply(item: tuple[Any, ...], message: str) -> Reply:
-    """The reply for an item whose worker died or whose result could not be sent back."""
-    from .._instance import EventType
-
-    now_us = time.time_ns() // 1000
-    step = item[1]
-    event = (now_us, EventType.STEP_FAILURE, step, None, message, None, None)
-    return Reply(False, message, RuntimeError(message), [event])
+_DIED = (
+    "a worker process ends like this when it is killed (out of memory, a signal) or crashes in "
+    "native code; rerun the step, or give it more memory. Every other worker closed its "
+    "resources."
+)
 
 
-def _sendable(reply: Reply, item: tuple[Any, ...]) -> Reply:
-    """``reply``, or a failure naming the item and the type if its value cannot be pickled."""
+def lost_reply(item: tuple[Any, ...], message: str, hint: str | None = None) -> Reply:
+    """The failure reply for an item whose worker died, or that could not cross processes."""
+    from .._instance import EventType, event_row
+
+    error = InvocationError(message, hint=hint)
+    text = str(error)
+    return Reply(False, text, error, [event_row(EventType.STEP_FAILURE, item[1], message=text)])
+
+
+def _encode(token: int, reply: Reply, item: tuple[Any, ...]) -> bytes:
+    """The pickled reply message (pickled once, sent as bytes), or a failure naming the item
+    and the type if its value cannot be pickled."""
     try:
-        pickle.dumps(reply)
+        return pickle.dumps(("reply", token, reply))
     except Exception as exc:
         value = getattr(reply.value, "result", reply.value)
-        return lost_reply(
+        lost = lost_reply(
             item,
             f"{describe(item)} returned a {type(value).__module__}.{type(value).__qualname__}, "
             f"which cannot be sent back to the coordinating process ({type(exc).__name__}: "
-            f"{exc}). Return something picklable, or run with the in-process executor.",
+            f"{exc})",
+            "return something picklable (for a client or connection: its address, and connect "
+            "where it is used), or run with the in-process executor.",
         )
-    return reply
+        return pickle.dumps(("reply", token, lost))
 
 
 class _Interrupted(KeyboardInterrupt):
@@ -103,7 +112,12 @@ def _worker(conn: Any) -> None:
                 reply = lost_reply(item, run.scope.redact(f"{type(exc).__name__}: {exc}"))
             if not reply.ok:
                 failure = failure or reply.message
-            conn.send(("reply", token, _sendable(reply, item)))
+            message = _encode(token, reply, item)
+            # a cancel arriving mid-write would leave half a message in the pipe: hold it until
+            # the reply is sent (it is then raised, and the worker goes on to close)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            conn.send_bytes(message)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # closing is not interrupted
     with contextlib.suppress(OSError):
         conn.send(("closed", None, run.close(failure)))
@@ -136,6 +150,7 @@ class ProcessPool:
         self._idle = deque(range(workers))
         self._busy: dict[int, tuple[int, tuple[Any, ...]]] = {}
         self._queue: deque[tuple[int, tuple[Any, ...]]] = deque()
+        self._failed: list[tuple[int, Reply]] = []  # items that could not be sent
         self._tokens = 0
 
     def submit(self, item: tuple[Any, ...]) -> int:
@@ -147,28 +162,22 @@ class ProcessPool:
 
     def _dispatch(self) -> None:
         while self._queue and self._idle:
-            worker = self._idle.popleft()
             token, item = self._queue.popleft()
-            try:
-                self._conns[worker].send((token, item))
-            except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
-                self._idle.appendleft(worker)
-                if isinstance(exc, OSError):
-                    raise
-                self._queue.appendleft((token, ("unsendable", item, exc)))
-                return
-            self._busy[worker] = (token, item)
+            try:  # pickling happens before anything is written, so a failure leaves the pipe clean
+                self._conns[self._idle[0]].send((token, item))
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                self._failed.append((token, _unsendable(item, exc)))
+                continue
+            self._busy[self._idle.popleft()] = (token, item)
 
     def wait(self, timeout: float) -> list[tuple[int, Reply]]:
         """Replies that arrived within ``timeout`` seconds (lost workers fail their item)."""
-        replies: list[tuple[int, Reply]] = []
-        while self._queue and self._queue[0][1][0] == "unsendable":
-            token, (_, item, exc) = self._queue.popleft()
-            replies.append((token, _unsendable(item, exc)))
+        replies, self._failed = self._failed, []
         if not self._conns:  # every worker died: nothing queued can run
             while self._queue:
                 token, item = self._queue.popleft()
-                replies.append((token, lost_reply(item, "no worker process is left to run it")))
+                message = f"every worker process died before {describe(item)} could run"
+                replies.append((token, lost_reply(item, message, _DIED)))
         if replies or not self._busy:
             return replies
         by_conn: dict[Any, int] = {self._conns[w]: w for w in self._busy}
@@ -179,7 +188,7 @@ class ProcessPool:
             try:
                 _, _, reply = conn.recv()
             except EOFError:
-                replies.append((token, lost_reply(item, self._death(worker, item))))
+                replies.append((token, lost_reply(item, self._death(worker, item), _DIED)))
                 del self._conns[worker]
                 continue
             replies.append((token, reply))
@@ -195,23 +204,13 @@ class ProcessPool:
             f"{describe(item)}"
         )
 
-    @property
-    def idle(self) -> bool:
-        """True when no item is queued or running."""
-        return not self._busy and not self._queue
-
-    def cancel(self) -> list[tuple[int, Reply]]:
-        """Stop: drop queued items and interrupt running ones (their workers reply with a
-        failure, then close their resources at shutdown)."""
+    def cancel(self) -> None:
+        """Stop: drop queued items and interrupt running ones. Interrupted workers report a
+        failure, then close their resources at :meth:`shutdown`."""
         self._queue.clear()
         for worker in self._busy:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._procs[worker].pid, signal.SIGTERM)  # type: ignore[arg-type]
-        replies: list[tuple[int, Reply]] = []
-        deadline = time.monotonic() + 30
-        while self._busy and time.monotonic() < deadline:
-            replies.extend(self.wait(0.5))
-        return replies
 
     def shutdown(self, failure: str | None) -> list[Reply]:
         """End the run on every live worker and collect each worker's close reply; resources
@@ -263,7 +262,7 @@ def _unsendable(item: tuple[Any, ...], exc: BaseException) -> Reply:
             break
     return lost_reply(
         item,
-        f"{describe(item)} cannot be sent to a worker process{bad}: {type(exc).__name__}: "
-        f"{exc}. Pass picklable values between tasks (for a client or connection: its address, "
-        "and connect inside the task), or run the flow with the in-process executor.",
+        f"{describe(item)} cannot be sent to a worker process{bad}: {type(exc).__name__}: {exc}",
+        "pass picklable values between tasks (for a client or connection: its address, and "
+        "connect inside the task), or run the flow with the in-process executor.",
     )

@@ -15,19 +15,21 @@ import contextlib
 import os
 import pickle
 import threading
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .._definitions.node import NodeSpec
-from .._instance import EventType
+from .._instance import EventType, event_row
 from .._resources.markers import Scope
 from .._resources.spec import ResourcePlan
 from ..exceptions import TeardownError
+from .engine import resource_listener
 from .scope import RunScope
 
 __all__ = ["Reply", "RunPayload", "WorkerRun", "portable_error"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,19 +83,8 @@ class _Sink:
     def record_events(self, run_id: str, events: list[tuple[Any, ...]]) -> None:
         self.events.extend(events)
 
-    def report_event(
-        self,
-        run_id: str,
-        event_type: EventType,
-        *,
-        step_key: str | None = None,
-        resource_key: str | None = None,
-        message: str = "",
-        duration: float | None = None,
-        data: Any = None,
-    ) -> None:
-        now_us = time.time_ns() // 1000
-        self.events.append((now_us, event_type, step_key, resource_key, message, duration, data))
+    def report_event(self, run_id: str, event_type: EventType, **fields: Any) -> None:
+        self.events.append(event_row(event_type, **fields))
 
 
 class WorkerRun:
@@ -109,7 +100,7 @@ class WorkerRun:
             payload.plan,
             run_id=payload.run_id,
             instance=_Sink(payload.storage),
-            listener=self._listener,
+            listener=resource_listener(self, payload.run_id, f"pid {self.pid}"),
         )
         specs = payload.plan.specs
         self._step_scoped = frozenset(
@@ -119,38 +110,46 @@ class WorkerRun:
         )
         self._failure: BaseException | None = None
 
-    def _sink(self) -> _Sink:
-        sink: _Sink | None = getattr(self._local, "sink", None)
-        if sink is None:  # resources opened outside a step (none today) still report
-            sink = self._local.sink = _Sink(self.payload.storage)
-        return sink
+    def report_event(self, run_id: str, event_type: EventType, **fields: Any) -> None:
+        """Resource events go to the buffer of the item this thread is running."""
+        self._local.sink.report_event(run_id, event_type, **fields)
 
-    def _listener(self, kind: str, key: str, seconds: float, error: BaseException | None) -> None:
-        event = EventType.RESOURCE_OPEN if kind == "open" else EventType.RESOURCE_CLOSE
-        if error is not None:
-            event = EventType.RESOURCE_FAILURE
-        self._sink().report_event(
-            self.payload.run_id,
-            event,
-            resource_key=key,
-            message=f"pid {self.pid}",
-            duration=seconds,
-        )
-
-    def _open(self, keys: Any, sink: _Sink) -> None:
-        """Open the run-scoped resources a step needs (async ones on this worker's loop)."""
+    def _begin(self, keys: Any) -> tuple[_Sink, Reply | None]:
+        """A fresh event buffer for this thread's item, and the item's run-scoped resources
+        opened (async ones on this worker's loop); the reply if they failed to open."""
+        sink = self._local.sink = _Sink(self.payload.storage)
         specs = self.payload.plan.specs
         wanted = [k for k in keys if k in specs and specs[k].scope is not Scope.STEP]
-        if any(specs[k].lifecycle.is_async for k in wanted):
-            with self._async_lock:
-                self._run_coroutine(self.scope.aopen(wanted))
-        else:
-            self.scope.open(wanted)
+        try:
+            if any(specs[k].lifecycle.is_async for k in wanted):
+                self._on_loop(True, None, lambda: self._loop_run(self.scope.aopen(wanted)))
+            else:
+                self.scope.open(wanted)
+        except Exception as exc:
+            self._failure = self._failure or exc
+            message = self.scope.redact(f"{type(exc).__name__}: {exc}")
+            return sink, Reply(False, message, portable_error(exc, message), sink.events)
+        return sink, None
 
-    def _run_coroutine(self, coroutine: Any) -> Any:
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
+    def _loop_run(self, coroutine: Any) -> Any:
+        assert self._loop is not None
         return self._loop.run_until_complete(coroutine)
+
+    def _on_loop(self, is_async: bool, run: Any, body: Callable[[], T]) -> T:
+        """Run ``body``: async work on this worker's one event loop (one item at a time, as
+        async resources are bound to the loop that opened them); sync work as is, closing any
+        loop the engine made for a stray coroutine."""
+        if is_async:
+            with self._async_lock:
+                self._loop = self._loop or asyncio.new_event_loop()
+                if run is not None:
+                    run.loop = self._loop
+                return body()
+        try:
+            return body()
+        finally:
+            if run is not None and run.loop is not None:
+                run.loop.close()
 
     # -- items ------------------------------------------------------------------------------------
 
@@ -160,25 +159,16 @@ class WorkerRun:
 
         payload = self.payload
         node = payload.nodes[key]
-        sink = self._local.sink = _Sink(payload.storage)
+        sink, failed = self._begin(node.resource_keys)
+        if failed is not None:
+            return failed
         instance: Any = sink  # the engine reports to it as to an instance
         run = _Run(
             [node], self.scope, instance, payload.run_id, dict(payload.configs), payload.run_config
         )
         run.step_scoped = self._step_scoped
         run.outputs_kept = False
-        try:
-            self._open(node.resource_keys, sink)
-        except Exception as exc:
-            return self._failed(exc, sink)
-        if node.params.is_async:
-            with self._async_lock:
-                run.loop = self._loop = self._loop or asyncio.new_event_loop()
-                run.run_sync_step(node)
-        else:
-            run.run_sync_step(node)
-            if run.loop is not None:
-                run.loop.close()
+        self._on_loop(node.params.is_async, run, lambda: run.run_sync_step(node))
         failure = run.failures.get(key)
         if failure is None:
             return Reply(True, events=sink.events)
@@ -192,29 +182,15 @@ class WorkerRun:
 
         payload = self.payload
         task = payload.tasks[index]
-        sink = self._local.sink = _Sink(payload.storage)
-        try:
-            self._open([r.key for r in task.params.resources], sink)
-        except Exception as exc:
-            return self._failed(exc, sink)
+        sink, failed = self._begin([r.key for r in task.params.resources])
+        if failed is not None:
+            return failed
         run = _FlowRun(None, {}, self.scope, sink, payload.run_id)  # type: ignore[arg-type]
-        if task.params.is_async:
-            with self._async_lock:
-                run.loop = self._loop = self._loop or asyncio.new_event_loop()
-                state = run.call(task, kwargs)
-        else:
-            state = run.call(task, kwargs)
-            if run.loop is not None:
-                run.loop.close()
+        state = self._on_loop(task.params.is_async, run, lambda: run.call(task, kwargs))
         if state.is_failed() and isinstance(state.result, BaseException):
             self._failure = self._failure or state.result
             state.result = portable_error(state.result, state.message or "")
         return Reply(not state.is_failed(), state.message, None, sink.events, state)
-
-    def _failed(self, exc: BaseException, sink: _Sink) -> Reply:
-        self._failure = self._failure or exc
-        message = self.scope.redact(f"{type(exc).__name__}: {exc}")
-        return Reply(False, message, portable_error(exc, message), sink.events)
 
     def close(self, failure: str | None = None) -> Reply:
         """Close every resource this worker opened for the run, in reverse; the reply carries
@@ -226,8 +202,7 @@ class WorkerRun:
         message: str | None = None
         try:
             if self._loop is not None:
-                with self._async_lock:
-                    self._loop.run_until_complete(self.scope.aclose(exc))
+                self._on_loop(True, None, lambda: self._loop_run(self.scope.aclose(exc)))
             else:
                 self.scope.close(exc)
         except TeardownError as error:

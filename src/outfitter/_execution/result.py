@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._definitions.asset_key import coerce_asset_key
-from ..exceptions import InvocationError, TeardownError
+from ..exceptions import InvocationError, OutfitterError
 
 if TYPE_CHECKING:
     from .._definitions.node import NodeSpec
@@ -66,7 +66,7 @@ class ExecuteResult:
         nodes: Mapping[str, NodeSpec],
         failures: Mapping[str, StepFailure],
         run_error: BaseException | None,
-        teardown_error: TeardownError | None,
+        teardown_error: OutfitterError | None,
         run: RunRecord | None,
         events: Sequence[EventRecord] | None,
         instance: Any = None,

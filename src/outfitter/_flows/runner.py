@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
 from .. import signals
-from .._execution.coordinator import WorkerPool, record_closes, worker_pool
-from .._execution.engine import _sigterm_as_cancel
+from .._execution.coordinator import Readiness, WorkerPool, record_closes, worker_pool
+from .._execution.engine import _sigterm_as_cancel, begin_run, resource_listener
 from .._execution.remote import Reply, RunPayload
 from .._execution.scope import RunScope
 from .._instance import EventType, Instance, RunStatus
@@ -207,56 +208,51 @@ class _FlowRun:
         managers' setup and cleanup) run in this process."""
         order = self.flow.sorted_tasks()
         index = {t: i for i, t in enumerate(order)}
-        pending = list(order)
+        readiness = Readiness({t: self.flow.upstream_tasks(t) for t in order})
+        ready = deque(readiness.initial)
         inflight: dict[int, tuple[Task, int]] = {}
-        children: dict[Task, list[State | None]] = {}
-        is_mapped: dict[Task, bool] = {}
+        calls: dict[Task, list[State | None]] = {}  # one slot per call; a mapped task has many
+        mapped: set[Task] = set()
         started: dict[Task, float] = {}
-        while pending or inflight:
-            for task in list(pending):
-                upstream = self.flow.upstream_tasks(task)
-                if not all(u in self.states and self.states[u].is_finished() for u in upstream):
-                    continue
-                pending.remove(task)
+        while ready or inflight:
+            while ready:
+                task = ready.popleft()
                 prior = reused.get(task)
                 if prior is not None and prior.is_finished():
                     self.states[task] = prior
+                    ready.extend(readiness.finish(task))
                     continue
                 started[task] = self._start(task)
-                if task in local:
-                    self._finish(task, self.run_task(task), started[task])
-                    continue
-                prepared = self.prepare(task)
+                prepared = self.run_task(task) if task in local else self.prepare(task)
                 if isinstance(prepared, State):
                     self._finish(task, prepared, started[task])
+                    ready.extend(readiness.finish(task))
                     continue
-                kwargs, calls = prepared
-                is_mapped[task] = calls is not None
-                calls = [kwargs] if calls is None else [{**kwargs, **c} for c in calls]
-                if not calls:
-                    self._finish(task, _mapped([]), started[task])
-                    continue
-                children[task] = [None] * len(calls)
-                label = task.slug or task.name
-                for i, call in enumerate(calls):
-                    item = ("task", label, index[task], call, task.name)
+                kwargs, children = prepared
+                if children is not None:
+                    mapped.add(task)
+                    if not children:
+                        self._finish(task, _mapped([]), started[task])
+                        ready.extend(readiness.finish(task))
+                        continue
+                arguments = [kwargs] if children is None else [{**kwargs, **c} for c in children]
+                calls[task] = [None] * len(arguments)
+                for i, call in enumerate(arguments):
+                    item = ("task", task.slug or task.name, index[task], call, task.name)
                     inflight[pool.submit(item)] = (task, i)
-            if not inflight:
-                if pending:  # pragma: no cover - flows are validated acyclic
-                    raise RuntimeError("flow has tasks that can never become ready")
-                break
             for token, reply in pool.wait(0.5):
                 task, i = inflight.pop(token)
                 self.instance.record_events(self.run_id, reply.events)
                 state = reply.value
                 if not isinstance(state, State):
                     state = Failed(reply.message or "the task's worker failed", result=reply.error)
-                results = children[task]
+                results = calls[task]
                 results[i] = state
                 if all(r is not None for r in results):
                     done = [r for r in results if r is not None]
-                    final = _mapped(done) if is_mapped[task] else done[0]
+                    final = _mapped(done) if task in mapped else done[0]
                     self._finish(task, final, started[task])
+                    ready.extend(readiness.finish(task))
 
     def cancel(self) -> None:
         """Ctrl-C / SIGTERM: mark unfinished tasks Cancelled, then run the cleanup of every
@@ -342,22 +338,12 @@ def run_flow(
     own_instance = instance is None
     inst: Instance = instance if instance is not None else Instance.ephemeral()
     try:
-        record = inst.create_run(
-            flow.name,
-            run_config={"parameters": redacted_config(dict(values))},
-            tags={"kind": "flow"},
+        run_id = begin_run(
+            inst, flow.name, {"parameters": redacted_config(dict(values))}, {"kind": "flow"}
         )
-        run_id = record.run_id
-
-        def listener(kind: str, key: str, seconds: float, error: BaseException | None) -> None:
-            event = EventType.RESOURCE_OPEN if kind == "open" else EventType.RESOURCE_CLOSE
-            if error is not None:
-                event = EventType.RESOURCE_FAILURE
-            inst.report_event(run_id, event, resource_key=key, duration=seconds)
-
-        inst.set_run_status(run_id, RunStatus.STARTED)
-        inst.report_event(run_id, EventType.RUN_START, message=flow.name)
-        scope = RunScope(plan, run_id=run_id, instance=inst, listener=listener)
+        scope = RunScope(
+            plan, run_id=run_id, instance=inst, listener=resource_listener(inst, run_id)
+        )
         run = _FlowRun(flow, values, scope, inst, run_id)
         failure: BaseException | None = None
         closes: list[Reply] = []

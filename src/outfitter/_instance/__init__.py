@@ -8,6 +8,7 @@ from .instance import (
     RunRecord,
     RunStatus,
     TickRecord,
+    event_row,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "TickRecord",
+    "event_row",
 ]

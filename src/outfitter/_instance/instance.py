@@ -33,6 +33,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "TickRecord",
+    "event_row",
 ]
 
 
@@ -219,6 +220,18 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
+
+
+def event_row(
+    event_type: EventType,
+    step_key: str | None = None,
+    resource_key: str | None = None,
+    message: str = "",
+    duration: float | None = None,
+    data: Any = None,
+) -> tuple[Any, ...]:
+    """An event as :meth:`Instance.record_events` takes it, stamped now."""
+    return (time.time_ns() // 1000, event_type, step_key, resource_key, message, duration, data)
 
 
 class Instance:
@@ -433,9 +446,9 @@ class Instance:
         data: Any = None,
     ) -> None:
         """Record an event (buffered; written at the next flush)."""
-        now_us = time.time_ns() // 1000
         self.record_events(
-            run_id, [(now_us, event_type, step_key, resource_key, message, duration, data)]
+            run_id,
+            [event_row(event_type, step_key, resource_key, message, duration, data)],
         )
 
     def record_events(self, run_id: str, events: list[tuple[Any, ...]]) -> None:
