@@ -20,7 +20,7 @@ from dependency_injector import containers, providers
 from pydantic import PrivateAttr
 
 from outfitter import ConfigurableResource, resource
-from outfitter._execution.scope import RunScope, plan_for
+from outfitter._resources.scope import RunScope, plan_for
 
 
 class Credentials(ConfigurableResource):

@@ -26,10 +26,10 @@ from ._definitions.sensors import (
     SensorEvaluationContext,
     SkipReason,
 )
-from ._execution.scope import PROCESS_SCOPE, RunScope
 from ._instance import Instance
 from ._resources.bindings import resource_bindings
 from ._resources.markers import Scope
+from ._resources.scope import PROCESS_SCOPE, RunScope
 
 __all__ = ["Daemon"]
 

@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = [
     "ConfigError",
@@ -60,6 +61,18 @@ class OutfitterError(Exception):
         if hint:
             text += f"\nHint: {hint}"
         super().__init__(text)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its message and fields, not by calling __init__ again (subclasses take
+        # other arguments), so every Outfitter error crosses to and from worker processes.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[OutfitterError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class DefinitionError(OutfitterError):
@@ -133,20 +146,46 @@ class TeardownError(OutfitterError):
     """
 
     def __init__(
-        self, errors: dict[str, BaseException], *, redact: Callable[[str], str] = str
+        self,
+        errors: dict[str, BaseException],
+        *,
+        redact: Callable[[str], str] = str,
+        problems: Sequence[str] | None = None,
     ) -> None:
         self.errors = dict(errors)
         self.keys = tuple(errors)
         names = ", ".join(repr(k) for k in self.keys)
-        problems = [
-            f"{key}: {type(exc).__name__}: {redact(str(exc))}" for key, exc in errors.items()
-        ]
+        if problems is None:
+            problems = [
+                f"{key}: {type(exc).__name__}: {redact(str(exc))}" for key, exc in errors.items()
+            ]
         super().__init__(
             f"{len(errors)} resource(s) failed to close: {names}",
             problems=problems,
             hint="every other resource was still closed; fix the teardown of the keys listed "
             "(teardown_after_execution, the code after `yield`, or __exit__).",
         )
+
+    @classmethod
+    def merge(cls, errors: Sequence[TeardownError]) -> TeardownError:
+        """One error for the teardown failures of several processes (a run's coordinator and
+        its workers), keeping each one's (already redacted) problem lines.
+
+        Example:
+            >>> a = TeardownError({"db": RuntimeError("x")})
+            >>> b = TeardownError({"cache": RuntimeError("y")})
+            >>> TeardownError.merge([a, b]).keys
+            ('db', 'cache')
+        """
+        if len(errors) == 1:
+            return errors[0]
+        merged: dict[str, BaseException] = {}
+        problems: list[str] = []
+        for error in errors:
+            for key, exc in error.errors.items():
+                merged.setdefault(key, exc)
+            problems.extend(error.problems)
+        return cls(merged, problems=problems)
 
 
 class InvocationError(OutfitterError):

@@ -11,7 +11,7 @@ from pydantic import Field
 
 import outfitter as of
 from outfitter._config.settings import EnvLookup
-from outfitter._execution.scope import RunScope
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import ConfigError
 
 SECRET = "pa55-Word-7c1e"

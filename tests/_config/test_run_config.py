@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import outfitter as of
 from outfitter._config.run_config import env_from_data, resource_launch_config
-from outfitter._execution.scope import RunScope
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import ConfigError, DefinitionError
 
 EXAMPLE = "RunConfig(resources="

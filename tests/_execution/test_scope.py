@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import outfitter as of
-from outfitter._execution.scope import RunScope
 from outfitter._resources.markers import Scope
+from outfitter._resources.scope import RunScope
 from outfitter._resources.spec import ResourcePlan
 from outfitter.exceptions import (
     ConfigError,

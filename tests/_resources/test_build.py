@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import outfitter as of
-from outfitter._execution.scope import RunScope
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import (
     ConfigError,
     InvocationError,

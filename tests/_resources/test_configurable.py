@@ -8,9 +8,9 @@ import pytest
 from pydantic import Field, PrivateAttr, SecretStr
 
 import outfitter as of
-from outfitter._execution.scope import RunScope
 from outfitter._resources.configurable import class_info, fresh_copy, redacted_config
 from outfitter._resources.markers import Scope
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import (
     ConfigError,
     DefinitionError,

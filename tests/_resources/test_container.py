@@ -11,7 +11,7 @@ from dependency_injector import containers, providers
 from dependency_injector import resources as di_resources
 
 import outfitter as of
-from outfitter._execution.scope import RunScope
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import ConfigError, DefinitionError, InvocationError, ResourceInitError
 from outfitter.testing import ResourceRecorder, override_resources
 

@@ -10,9 +10,9 @@ import pytest
 from pydantic import BaseModel
 
 import outfitter as of
-from outfitter._execution.scope import RunScope
 from outfitter._resources.lifecycle import Shape
 from outfitter._resources.markers import Scope
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import (
     ConfigError,
     DefinitionError,

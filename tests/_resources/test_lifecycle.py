@@ -10,7 +10,6 @@ import pytest
 from pydantic import PrivateAttr
 
 import outfitter as of
-from outfitter._execution.scope import RunScope
 from outfitter._resources.lifecycle import (
     ManagedBinding,
     Shape,
@@ -18,6 +17,7 @@ from outfitter._resources.lifecycle import (
     classify_function,
     plan_of,
 )
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import (
     DefinitionError,
     InvocationError,

@@ -10,7 +10,7 @@ import pytest
 from dependency_injector import containers, providers, resources
 
 import outfitter as of
-from outfitter._execution.scope import RunScope
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import ConfigError, InvocationError
 from outfitter.testing import ResourceRecorder, override_resources
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import outfitter as of
-from outfitter._execution.scope import RunScope
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import ResourceInitError, TeardownError
 
 

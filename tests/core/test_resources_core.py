@@ -9,8 +9,8 @@ import pytest
 from pydantic import PrivateAttr, SecretStr
 
 import outfitter as of
-from outfitter._execution.scope import RunScope
 from outfitter._resources.configurable import redacted_config
+from outfitter._resources.scope import RunScope
 from outfitter.exceptions import (
     ConfigError,
     DefinitionError,

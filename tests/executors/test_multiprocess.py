@@ -18,7 +18,7 @@ import pytest
 
 import outfitter as of
 from outfitter._instance import EventType
-from outfitter.exceptions import InvocationError
+from outfitter.exceptions import InvocationError, TeardownError
 
 LOG = Path(os.environ.get("PYTEST_TMP_LOG", "/tmp")) / f"outfitter-mp-{os.getpid()}.log"
 
@@ -244,7 +244,8 @@ def test_async_steps_and_step_scoped_resources_on_workers(tmp_path: Path) -> Non
 
 
 def test_a_teardown_failure_on_a_worker_fails_the_run(tmp_path: Path) -> None:
-    """A resource whose teardown raises on a worker fails the run with that worker's error."""
+    """A resource whose teardown raises on a worker fails the run with the same TeardownError
+    an in-process run raises, naming the key and the worker."""
 
     class Leaky(of.ConfigurableResource):
         def teardown_after_execution(self, context: Any) -> None:
@@ -259,9 +260,10 @@ def test_a_teardown_failure_on_a_worker_fails_the_run(tmp_path: Path) -> None:
     )
     job = defs.get_implicit_global_asset_job_def()
     with of.Instance.local(tmp_path) as instance:
-        with pytest.raises(InvocationError, match="resources failed to close in 1 worker") as info:
+        with pytest.raises(TeardownError, match="failed to close: 'leaky'") as info:
             job.execute(instance=instance)
-        assert "socket already closed" in str(info.value)
+        assert info.value.keys == ("leaky",)
+        assert "socket already closed (worker pid" in str(info.value)
         [run] = instance.get_runs()
         assert run.status.value == "FAILURE"
 
@@ -304,7 +306,10 @@ def test_launch_config_reaches_the_workers(tmp_path: Path) -> None:
 
 
 def test_a_flow_whose_workers_cannot_start_is_recorded_as_failed(tmp_path: Path) -> None:
-    """An error before any task runs (here: no fork on this 'platform') fails the run record."""
+    """An error before any task runs (here: no fork on this 'platform') fails the run record;
+    the flow ends Failed with the error as its result, as Prefect 1 ends a flow run whose
+    runner raised (src/prefect/engine/flow_runner.py, FlowRunner.run: "Unexpected error while
+    running flow")."""
 
     @of.task
     def one() -> int:
@@ -315,8 +320,10 @@ def test_a_flow_whose_workers_cannot_start_is_recorded_as_failed(tmp_path: Path)
     with of.Instance.local(tmp_path) as instance:
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr("multiprocessing.get_all_start_methods", lambda: ["spawn"])
-            with pytest.raises(InvocationError, match="needs the 'fork' start method"):
-                flow.run(executor=of.multiprocess_executor, instance=instance)
+            state = flow.run(executor=of.multiprocess_executor, instance=instance)
+        assert state.is_failed()
+        assert isinstance(state.result, InvocationError)
+        assert "needs the 'fork' start method" in str(state.message)
         [run] = instance.get_runs()
         assert run.status.value == "FAILURE"
 

@@ -78,9 +78,8 @@ class RunConfig:
 
 
 def _resource_as_config(value: Any) -> Any:
-    from .._resources.configurable import ConfigurableResourceFactory
-
-    if isinstance(value, ConfigurableResourceFactory):
+    # A resource instance (a pydantic model) given as launch config: the fields given explicitly.
+    if isinstance(value, BaseModel):
         return {
             name: _resource_as_config(value.__dict__[name])
             for name in value.__pydantic_fields_set__

@@ -37,6 +37,10 @@ def settings_class() -> Any:
         """Where :meth:`Instance.get` keeps its SQLite store and storage directory."""
         env_file: Path = Path(".env")
         """The dotenv file EnvVars fall back to when a variable is not in the environment."""
+        record_runs: bool = False
+        """Record runs started from the Python API (``materialize()``, ``execute_in_process()``,
+        ``flow.run()``) without an ``instance=`` in the local instance (``home``) instead of an
+        ephemeral one, so ``outfitter runs list`` shows them."""
 
     return OutfitterSettings
 

@@ -7,10 +7,9 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._resources.bindings import is_container, resource_bindings
+from .._resources.bindings import is_container, plan_of_bindings, resource_bindings
 from .._resources.configurable import ConfigurableResource, PartialResource
 from .._resources.context import did_you_mean
-from .._resources.spec import ResourcePlan
 from ..exceptions import DefinitionError, OutfitterError
 from .asset_key import AssetKey
 from .decorators import AssetsDefinition
@@ -123,10 +122,7 @@ class Definitions:
     ) -> None:
         """The resource graph, then what every asset and op asks for (independently of whether
         the jobs resolved, so one round reports everything)."""
-        try:
-            ResourcePlan(bindings)
-        except OutfitterError as exc:
-            problems.extend(exc.problems)
+        self._check_plan(bindings, problems)
         for a in assets:
             own = {**bindings, **a.resource_defs}
             if a.resource_defs:
@@ -184,7 +180,7 @@ class Definitions:
     @staticmethod
     def _check_plan(bindings: dict[str, Any], problems: list[str]) -> None:
         try:
-            ResourcePlan(bindings)
+            plan_of_bindings(bindings)  # cached: the first run of these bindings reuses it
         except OutfitterError as exc:
             problems.extend(exc.problems)
 

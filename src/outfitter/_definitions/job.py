@@ -10,7 +10,10 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, overload
 
+from .._resources.bindings import resource_bindings
+from .._resources.io_manager import DEFAULT_IO_MANAGER
 from ..exceptions import DefinitionError
+from .graph import NodeGraph
 from .node import InputSpec, NodeSpec
 
 if TYPE_CHECKING:
@@ -189,17 +192,16 @@ class JobDefinition:
     def __init__(
         self,
         name: str,
-        nodes: list[NodeSpec],
+        nodes: list[NodeSpec] | NodeGraph,
         *,
         resource_defs: Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
         description: str | None = None,
         executor_def: Any = None,
     ) -> None:
-        from .._execution.materialize import topological
-
         self.name = name
-        self.nodes = topological(nodes, f"job {name!r}")
+        self.graph = nodes if isinstance(nodes, NodeGraph) else NodeGraph(nodes, f"job {name!r}")
+        self.nodes = list(self.graph.nodes)
         self.resource_defs = dict(resource_defs or {})
         self.tags = dict(tags or {})
         self.description = description
@@ -209,7 +211,7 @@ class JobDefinition:
     @property
     def resource_keys(self) -> frozenset[str]:
         """Every resource key the job's steps use."""
-        return frozenset(k for n in self.nodes for k in n.resource_keys)
+        return self.graph.resource_keys
 
     def execute_in_process(
         self,
@@ -250,19 +252,17 @@ class JobDefinition:
         tags: Mapping[str, str] | None,
         executor: Any,
     ) -> ExecuteResult:
-        from .._execution.engine import execute_nodes
-        from .._resources.bindings import resource_bindings
-        from .._resources.io_manager import FilesystemIOManager
+        from .._execution.launch import run_job
 
         bindings = {
             **resource_bindings(self.base_resources),
             **self.resource_defs,
             **resource_bindings(resources),
         }
-        bindings.setdefault("io_manager", FilesystemIOManager())
-        return execute_nodes(
+        bindings.setdefault("io_manager", DEFAULT_IO_MANAGER)
+        return run_job(
             self.name,
-            self.nodes,
+            self.graph,
             bindings,
             run_config=run_config,
             instance=instance,
@@ -381,13 +381,13 @@ class UnresolvedAssetJob:
 
     def resolve(self, assets: Iterable[Any]) -> JobDefinition:
         """The job over ``assets`` restricted to the selection."""
-        from .._execution.materialize import asset_nodes
+        from .selection import asset_graph
 
         assets = list(assets)
-        nodes = asset_nodes(assets, self.selection, f"asset job {self.name!r}")
+        graph = asset_graph(assets, self.selection, f"asset job {self.name!r}")
         job_def = JobDefinition(
             self.name,
-            nodes,
+            graph,
             tags=self.tags,
             description=self.description,
             executor_def=self.executor_def,

@@ -1,5 +1,7 @@
 """``NodeSpec``: the one frozen record every step becomes, whatever front-end made it
-(``@asset``, ``@op``, ``@task``, a ``Task`` subclass). The engine only ever sees NodeSpecs."""
+(``@asset``, ``@op``, ``@task``, a ``Task`` subclass, a ``Parameter``). The engine only ever sees
+NodeSpecs: what to call, where its inputs come from, which resources it needs, and the rules
+that decide whether and how often it runs (trigger, retries, mapping, skip rules)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .asset_key import AssetKey
+from .._resources.asset_key import AssetKey
 from .params import Params
 
 __all__ = ["NO_DEFAULT", "InputSpec", "NodeSpec"]
@@ -32,13 +34,14 @@ NO_DEFAULT: Any = _NoDefault()
 class InputSpec:
     """Where one input of a node comes from: an upstream node's output (``upstream``, the node
     key), an asset (``asset_key``, resolved to a node or loaded through the I/O manager), or a
-    constant ``value``."""
+    constant ``value``. A ``mapped`` input is iterated: the node runs once per element."""
 
     name: str
     upstream: str | None = None
     asset_key: AssetKey | None = None
     value: Any = NO_DEFAULT
     default: Any = NO_DEFAULT
+    mapped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,12 @@ class NodeSpec:
 
     ``resource_keys`` are every resource the step may use: its resource parameters, its
     ``required_resource_keys`` and its I/O manager. ``after`` are nodes it must wait for without
-    taking their output (asset ``deps``, ``upstream_tasks``).
+    taking their output (asset ``deps``, ``upstream_tasks``). ``io_manager_key`` is None for
+    nodes whose outputs are handed over in memory (flow tasks). ``no_retry`` are exception types
+    that end a call at once, whatever ``max_retries`` says (a task's SKIP or SUCCESS signal).
+    ``trigger`` decides from the upstream results whether the node runs (flow tasks);
+    ``skip_on_upstream_skip`` skips it when an upstream node was skipped. ``local`` nodes run in
+    the coordinating process even on executors with workers (a resource manager's tasks).
     """
 
     key: str
@@ -57,7 +65,7 @@ class NodeSpec:
     inputs: tuple[InputSpec, ...] = ()
     resource_keys: frozenset[str] = frozenset()
     context_resource_keys: frozenset[str] = frozenset()
-    io_manager_key: str = "io_manager"
+    io_manager_key: str | None = "io_manager"
     asset_key: AssetKey | None = None
     config_type: Any = None
     after: tuple[str, ...] = ()
@@ -65,9 +73,30 @@ class NodeSpec:
     tags: dict[str, str] = field(default_factory=dict)
     max_retries: int = 0
     retry_delay: float = 0.0
+    no_retry: tuple[type[BaseException], ...] = ()
+    trigger: Callable[..., Any] | None = None
+    skip_on_upstream_skip: bool = False
+    local: bool = False
+    name: str = ""
+    """How messages name the node (a task's name; defaults to the key)."""
     upstream: tuple[str, ...] = field(init=False)
     """Node keys this node waits for (data inputs first, then ordering-only deps)."""
+    mapped: bool = field(init=False)
+    """Whether any input is mapped (the node runs once per element)."""
+    label: str = field(init=False)
+    """``asset 'a/b'``, ``op 'x'``, ``task 'y'``: how errors name this node."""
 
     def __post_init__(self) -> None:
-        data = tuple(i.upstream for i in self.inputs if i.upstream is not None)
-        object.__setattr__(self, "upstream", data + tuple(k for k in self.after if k not in data))
+        setattr_ = object.__setattr__
+        upstream = [i.upstream for i in self.inputs if i.upstream is not None]
+        upstream += self.after
+        if len(set(upstream)) != len(upstream):  # an op taking one upstream output twice
+            upstream = list(dict.fromkeys(upstream))
+        setattr_(self, "upstream", tuple(upstream))
+        setattr_(self, "mapped", any(i.mapped for i in self.inputs))
+        if not self.name:
+            setattr_(self, "name", self.key)
+        if self.asset_key is not None:
+            setattr_(self, "label", f"asset {self.asset_key.to_user_string()!r}")
+        else:
+            setattr_(self, "label", f"{self.kind} {self.name!r}")

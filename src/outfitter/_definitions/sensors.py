@@ -218,7 +218,7 @@ class _Instigator:
     ) -> list[RunRequest] | SkipReason:
         """Call the function with its resources opened for this evaluation and closed after it
         (process-scoped ones come from ``parent``, the daemon's process scope)."""
-        from .._execution.scope import RunScope
+        from .._resources.scope import RunScope
 
         bindings = resources if resources is not None else context.resources
         with RunScope(bindings or {}, parent=parent, keys=self.resource_keys) as scope:

@@ -10,8 +10,8 @@ from .._resources.context import Resources, did_you_mean
 from ..exceptions import MissingResourceError
 
 if TYPE_CHECKING:
-    from .._definitions.asset_key import AssetKey
-    from .scope import RunScope
+    from .._resources.asset_key import AssetKey
+    from .._resources.scope import RunScope
 
 __all__ = ["AssetExecutionContext", "OpExecutionContext", "StepResources"]
 

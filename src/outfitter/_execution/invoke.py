@@ -11,9 +11,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._resources.markers import Scope
+from .._resources.scope import RunScope, plan_for
 from ..exceptions import InvocationError
 from .context import AssetExecutionContext, OpExecutionContext, StepResources
-from .scope import RunScope, plan_for
 
 if TYPE_CHECKING:
     from .._definitions.decorators import _StepDefinition

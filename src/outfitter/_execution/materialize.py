@@ -2,79 +2,18 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._config.run_config import RunConfig
-from .._definitions.asset_key import AssetKey, coerce_asset_key
 from .._definitions.decorators import AssetsDefinition
-from .._definitions.node import NodeSpec
+from .._definitions.selection import cached_asset_graph
 from .._resources.bindings import resource_bindings
-from .._resources.io_manager import FilesystemIOManager, InMemoryIOManager
-from ..exceptions import DefinitionError
-from .engine import execute_nodes
+from .._resources.io_manager import DEFAULT_IO_MANAGER, IN_MEMORY_IO_MANAGER
+from .launch import run_job
 from .result import ExecuteResult
 
-__all__ = ["asset_nodes", "materialize", "materialize_to_memory", "topological"]
-
-
-def topological(nodes: Sequence[NodeSpec], owner: str) -> list[NodeSpec]:
-    """``nodes`` ordered so every node follows its upstream (ties by key); cycles are an error
-    listing the nodes involved."""
-    by_key = {n.key: n for n in nodes}
-    remaining = {n.key: len({u for u in n.upstream if u in by_key}) for n in nodes}
-    users: dict[str, list[str]] = {k: [] for k in by_key}
-    for n in nodes:
-        for up in {u for u in n.upstream if u in by_key}:
-            users[up].append(n.key)
-    ready = [k for k, count in remaining.items() if count == 0]
-    heapq.heapify(ready)
-    order: list[NodeSpec] = []
-    while ready:
-        key = heapq.heappop(ready)
-        order.append(by_key[key])
-        for user in users[key]:
-            remaining[user] -= 1
-            if remaining[user] == 0:
-                heapq.heappush(ready, user)
-    if len(order) != len(nodes):
-        stuck = sorted(k for k, count in remaining.items() if count > 0)
-        raise DefinitionError(
-            f"{owner}: the steps {stuck} depend on each other in a cycle",
-            hint="an asset cannot (directly or indirectly) be an input of itself.",
-        )
-    return order
-
-
-def asset_nodes(
-    assets: Iterable[AssetsDefinition], selection: Iterable[Any] | None, owner: str
-) -> list[NodeSpec]:
-    """The nodes of ``assets`` (restricted to ``selection``), in run order."""
-    assets = list(assets)
-    seen: dict[AssetKey, AssetsDefinition] = {}
-    duplicates = []
-    for a in assets:
-        if a.key in seen and seen[a.key] is not a:
-            duplicates.append(a.key.to_user_string())
-        seen[a.key] = a
-    if duplicates:
-        raise DefinitionError(
-            f"{owner}: asset key(s) defined twice: {', '.join(sorted(duplicates))}",
-            hint="give each asset a unique name or key_prefix.",
-        )
-    chosen = list(seen.values())
-    if selection is not None:
-        wanted = {coerce_asset_key(getattr(s, "key", s)) for s in selection}
-        unknown = sorted(k.to_user_string() for k in wanted if k not in seen)
-        if unknown:
-            raise DefinitionError(
-                f"{owner}: selection names unknown asset(s) {unknown}",
-                hint=f"known assets: {', '.join(sorted(k.to_user_string() for k in seen))}.",
-            )
-        chosen = [a for a in chosen if a.key in wanted]
-    producers = {a.key: a.step_key for a in chosen}
-    return topological([a.node_spec(producers) for a in chosen], owner)
+__all__ = ["materialize", "materialize_to_memory"]
 
 
 def _with_default_io_manager(resources: Any, io_manager: Any) -> dict[str, Any]:
@@ -119,7 +58,7 @@ def materialize(
         2
     """
     assets = list(assets)
-    bindings = _with_default_io_manager(_asset_resources(assets, resources), FilesystemIOManager())
+    bindings = _with_default_io_manager(_asset_resources(assets, resources), DEFAULT_IO_MANAGER)
     from .executors import select_executor
 
     return _run_assets(
@@ -156,7 +95,7 @@ def materialize_to_memory(
         'hi'
     """
     assets = list(assets)
-    bindings = {**_asset_resources(assets, resources), "io_manager": InMemoryIOManager()}
+    bindings = {**_asset_resources(assets, resources), "io_manager": IN_MEMORY_IO_MANAGER}
     return _run_assets(
         "materialize_to_memory()",
         assets,
@@ -180,9 +119,9 @@ def _run_assets(
     raise_on_error: bool,
     executor: Any = None,
 ) -> ExecuteResult:
-    return execute_nodes(
+    return run_job(
         "__materialize__",
-        asset_nodes(assets, selection, owner),
+        cached_asset_graph(assets, selection, owner),
         bindings,
         run_config=run_config,
         instance=instance,

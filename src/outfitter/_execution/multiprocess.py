@@ -16,31 +16,31 @@ import multiprocessing.connection as mp_connection
 import os
 import pickle
 import signal
+import threading
 import time
 from collections import deque
 from typing import Any
 
 from ..exceptions import InvocationError
 from .remote import Reply, RunPayload, WorkerRun
+from .step import Outcome
 
 __all__ = ["ProcessPool", "describe", "dispatch", "lost_reply"]
 
-# Set in the coordinator just before forking; workers read it from their copy of memory.
+# Set in the coordinator just before forking (under the lock, so runs started at once from
+# several threads each fork with their own payload); workers read it from their copy of memory.
 _FORKED: dict[str, Any] = {}
+_FORK_LOCK = threading.Lock()
 
 
 def dispatch(run: WorkerRun, item: tuple[Any, ...]) -> Reply:
-    """Run one item on a worker: ``("step", key)`` or ``("task", slug, index, kwargs)``."""
-    if item[0] == "step":
-        return run.run_step(item[1])
-    return run.run_task(item[2], item[3])
+    """Run one item on a worker: ``("call", node key, input values, announce, label)``."""
+    return run.call(item[1], item[2], item[3])
 
 
 def describe(item: tuple[Any, ...]) -> str:
-    """How messages name an item: ``step 'key'`` or ``task 'name'``."""
-    if item[0] == "task":
-        return f"task {item[4]!r}"
-    return f"step {item[1]!r}"
+    """How messages name an item: its node's label (``asset 'a'``, ``task 'load'``)."""
+    return str(item[4])
 
 
 _DIED = (
@@ -51,12 +51,11 @@ _DIED = (
 
 
 def lost_reply(item: tuple[Any, ...], message: str, hint: str | None = None) -> Reply:
-    """The failure reply for an item whose worker died, or that could not cross processes."""
-    from .._instance import EventType, event_row
-
+    """The failure reply for an item whose worker died, or that could not cross processes: an
+    outcome failed with an InvocationError naming the item."""
     error = InvocationError(message, hint=hint)
-    text = str(error)
-    return Reply(False, text, error, [event_row(EventType.STEP_FAILURE, item[1], message=text)])
+    now = time.time_ns()
+    return Reply(False, str(error), error, [], Outcome(None, error, str(error), now, now, []))
 
 
 def _encode(token: int, reply: Reply, item: tuple[Any, ...]) -> bytes:
@@ -65,7 +64,7 @@ def _encode(token: int, reply: Reply, item: tuple[Any, ...]) -> bytes:
     try:
         return pickle.dumps(("reply", token, reply))
     except Exception as exc:
-        value = getattr(reply.value, "result", reply.value)
+        value = getattr(reply.value, "value", reply.value)
         lost = lost_reply(
             item,
             f"{describe(item)} returned a {type(value).__module__}.{type(value).__qualname__}, "
@@ -134,16 +133,17 @@ class ProcessPool:
             )
         ctx = mp.get_context("fork")
         pipes = [ctx.Pipe() for _ in range(workers)]
-        _FORKED.update(payload=payload, pipes=pipes)
-        try:
-            self._procs = [
-                ctx.Process(target=_worker, args=(pipes[i][1],), daemon=True)
-                for i in range(workers)
-            ]
-            for proc in self._procs:
-                proc.start()
-        finally:
-            _FORKED.clear()
+        with _FORK_LOCK:
+            _FORKED.update(payload=payload, pipes=pipes)
+            try:
+                self._procs = [
+                    ctx.Process(target=_worker, args=(pipes[i][1],), daemon=True)
+                    for i in range(workers)
+                ]
+                for proc in self._procs:
+                    proc.start()
+            finally:
+                _FORKED.clear()
         for _, child_end in pipes:
             child_end.close()
         self._conns = {i: pipes[i][0] for i in range(workers)}
@@ -252,7 +252,7 @@ class ProcessPool:
 
 
 def _unsendable(item: tuple[Any, ...], exc: BaseException) -> Reply:
-    kwargs = item[3] if item[0] == "task" else {}
+    kwargs = item[2]
     bad = ""
     for name, value in kwargs.items():
         try:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._definitions.asset_key import coerce_asset_key
+from .._resources.asset_key import coerce_asset_key
 from ..exceptions import InvocationError, OutfitterError
 
 if TYPE_CHECKING:

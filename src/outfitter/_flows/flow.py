@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import warnings
 from collections.abc import Iterable, Mapping
@@ -11,10 +10,12 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .._graph import CycleFound, toposort
 from ..exceptions import DefinitionError, InvocationError
 from .task import _FLOW, Edge, Parameter, Task, unmapped
 
 if TYPE_CHECKING:
+    from .compile import FlowPlan
     from .resource_manager import ResourceContext
     from .state import State
 
@@ -70,6 +71,9 @@ class Flow:
         self._created: list[Task] = []
         self._token: Token[Flow | None] | None = None
         self.resource_blocks: list[ResourceContext] = []
+        self._version = 0  # bumped on every change to the graph: compiled plans are per version
+        self._sorted: tuple[int, tuple[Task, ...]] | None = None
+        self._compiled: tuple[int, FlowPlan] | None = None
         for t in tasks or ():
             self.add_task(t)
         for e in edges or ():
@@ -136,6 +140,7 @@ class Flow:
         self._tasks[task] = None
         self._upstream[task] = {}
         self._downstream[task] = {}
+        self._version += 1
         if task.slug is None:
             count = self._slug_counts.get(task.name, 0) + 1
             self._slug_counts[task.name] = count
@@ -164,20 +169,44 @@ class Flow:
                         f"{edge.upstream_task.name!r}",
                         hint="each input comes from one task.",
                     )
+        if validate:
+            path = self._path(downstream_task, upstream_task)
+            if path is not None:
+                cycle = " -> ".join(repr(t.name) for t in [upstream_task, *path])
+                raise DefinitionError(
+                    f"Flow {self.name!r} has a cycle among tasks: {cycle}",
+                    hint="a task cannot (directly or indirectly) be upstream of itself.",
+                )
         edge = Edge(upstream_task, downstream_task, key, mapped)
         self._edges[edge] = None
         self._upstream[downstream_task][edge] = None
         self._downstream[upstream_task][edge] = None
-        if validate:
-            try:
-                self.sorted_tasks()
-            except DefinitionError:
-                del self._edges[edge]
-                del self._upstream[downstream_task][edge]
-                del self._downstream[upstream_task][edge]
-                raise
+        self._version += 1
         self._warn_if_after_block(upstream_task, downstream_task)
         return edge
+
+    def _path(self, start: Task, goal: Task) -> list[Task] | None:
+        """The tasks from ``start`` down to ``goal`` along edges, if ``goal`` is downstream of
+        ``start`` (or is it). Only what lies downstream of ``start`` is visited, so adding an
+        edge at the end of a growing flow costs O(1), and building a flow is linear."""
+        if start is goal:
+            return [start]
+        parent: dict[Task, Task] = {}
+        stack = [start]
+        while stack:
+            task = stack.pop()
+            for edge in self._downstream.get(task, ()):
+                nxt = edge.downstream_task
+                if nxt in parent or nxt is start:
+                    continue
+                parent[nxt] = task
+                if nxt is goal:
+                    path = [goal]
+                    while path[-1] is not start:
+                        path.append(parent[path[-1]])
+                    return path[::-1]
+                stack.append(nxt)
+        return None
 
     def _warn_if_after_block(self, upstream: Task, downstream: Task) -> None:
         for block in self.resource_blocks:
@@ -218,6 +247,7 @@ class Flow:
                         hint="map over a list, a task returning one, or wrap it in unmapped().",
                     )
                 self.constants.setdefault(task, {})[key] = (value, edge_mapped)
+                self._version += 1
 
     def chain(self, *tasks: Task) -> list[Edge]:
         """Run ``tasks`` one after another."""
@@ -270,6 +300,7 @@ class Flow:
                 hint="add them to the flow first.",
             )
         self._reference_tasks = tasks
+        self._version += 1
 
     def parameters(self) -> set[Parameter]:
         """The flow's Parameters."""
@@ -278,24 +309,32 @@ class Flow:
     def sorted_tasks(self) -> tuple[Task, ...]:
         """Tasks in an order where every task follows its upstream tasks (ties by creation);
         a cycle is a DefinitionError naming the tasks in it."""
-        remaining = {t: len({e.upstream_task for e in self._upstream[t]}) for t in self._tasks}
-        ready = [(t._id, t) for t, n in remaining.items() if n == 0]
-        heapq.heapify(ready)
-        order: list[Task] = []
-        while ready:
-            _, task = heapq.heappop(ready)
-            order.append(task)
-            for down in self.downstream_tasks(task):
-                remaining[down] -= 1
-                if remaining[down] == 0:
-                    heapq.heappush(ready, (down._id, down))
-        if len(order) != len(self._tasks):
-            stuck = sorted(t.name for t, n in remaining.items() if n > 0)
+        cached = self._sorted
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        upstream = {t: [e.upstream_task for e in self._upstream[t]] for t in self._tasks}
+        try:
+            order = tuple(toposort(upstream, lambda t: t._id))
+        except CycleFound as cycle:
+            names = " -> ".join(repr(t.name) for t in reversed(cycle.path))
             raise DefinitionError(
-                f"Flow {self.name!r} has a cycle among tasks {stuck}",
+                f"Flow {self.name!r} has a cycle among tasks: {names}",
                 hint="a task cannot (directly or indirectly) be upstream of itself.",
-            )
-        return tuple(order)
+            ) from None
+        self._sorted = (self._version, order)
+        return order
+
+    def plan(self) -> FlowPlan:
+        """The flow compiled for the run engine (its tasks as NodeSpecs, reference tasks,
+        resource blocks); built once per shape of the flow and shared by its runs."""
+        cached = self._compiled
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        from .compile import compile_flow
+
+        plan = compile_flow(self)
+        self._compiled = (self._version, plan)
+        return plan
 
     # -- running ----------------------------------------------------------------------------------
 
@@ -306,25 +345,38 @@ class Flow:
         task_states: Mapping[Task, State] | None = None,
         resources: Any = None,
         instance: Any = None,
+        run_config: Any = None,
         **kwargs: Any,
     ) -> State:
         """Run the flow and return its final State; ``.result`` maps every task to its State.
-        Parameters come as ``parameters={...}`` or keyword arguments. Task calls run in this
+
+        Parameters come as ``parameters={...}`` or keyword arguments. ``resources`` are bound
+        over ``Flow(resources=...)``; ``run_config`` gives their launch config, the same
+        ``RunConfig`` or ``{"resources": {...}}`` dict jobs take. Task calls run in this
         process unless ``executor`` (or ``Flow(executor=...)``) is a multiprocess or Dask
-        executor; see docs/executors.md."""
+        executor; see docs/executors.md. The run is recorded in ``instance`` (default: an
+        ephemeral one, or the local one with ``OUTFITTER_RECORD_RUNS=1``).
+
+        A resource that fails to open ends the flow ``Failed`` with that error as its result;
+        one that fails to close makes a successful flow ``Failed``; Ctrl-C and SIGTERM run the
+        pending resource-manager cleanups, close every resource and raise KeyboardInterrupt.
+        """
         if _FLOW.get() is self:
             raise InvocationError(
                 f"flow.run() was called inside `with Flow({self.name!r})`",
                 hint="finish building the flow, then call flow.run() after the `with` block.",
             )
-        from .runner import run_flow
+        from .._execution.launch import run_flow
+        from .._resources.bindings import resource_bindings
 
         values = {**dict(parameters or {}), **kwargs}
+        bindings = {**resource_bindings(self.resources), **resource_bindings(resources)}
         return run_flow(
-            self,
+            self.plan(),
             values,
-            task_states=dict(task_states or {}),
-            resources=resources,
+            task_states={t.slug or t.name: s for t, s in (task_states or {}).items()},
+            resources=bindings,
+            run_config=run_config,
             instance=instance,
             executor=executor or self.executor,
         )

@@ -156,7 +156,7 @@ class ResourceManager:
         self.init_task_kwargs.setdefault("name", name)
         self.setup_task_kwargs.setdefault("name", f"{name}.setup")
         self.cleanup_task_kwargs.setdefault("name", f"{name}.cleanup")
-        from ..triggers import resource_cleanup_trigger
+        from .triggers import resource_cleanup_trigger
 
         self.cleanup_task_kwargs.setdefault("trigger", resource_cleanup_trigger)
         self.cleanup_task_kwargs.setdefault("skip_on_upstream_skip", False)

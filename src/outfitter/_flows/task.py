@@ -100,7 +100,7 @@ class Task:
         trigger: Callable[..., bool] | None = None,
         skip_on_upstream_skip: bool = True,
     ) -> None:
-        from .. import triggers
+        from . import triggers
 
         self.name = name or type(self).__name__
         self.slug = slug

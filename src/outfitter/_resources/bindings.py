@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -51,16 +53,32 @@ def resource_bindings(resources: Any) -> dict[str, Any]:
     return container_bindings(resources)
 
 
+_PLANS: OrderedDict[tuple[tuple[str, int], ...], ResourcePlan] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+_PLANS_KEPT = 64
+
+
 def plan_of_bindings(resources: Any) -> ResourcePlan:
-    """The plan for ``resources`` (cached for containers, rebuilt when a provider is
-    overridden)."""
+    """The plan for ``resources`` (a dict, a container class or instance), built once per set of
+    bindings: plans are cached by the identity of each bound definition, so a dict rebuilt with
+    the same objects, or a container whose providers were not overridden since, reuses its plan,
+    and an override (or any new object at a key) makes a new one. A cached plan holds its
+    definitions, so their ids stay theirs while it is cached (the last 64 plans are kept)."""
     from .spec import ResourcePlan
 
-    if not is_container(resources):
-        return ResourcePlan(resource_bindings(resources))
-    from .container import container_plan
-
-    return container_plan(resources)
+    bindings = resource_bindings(resources)
+    key = tuple((k, id(v)) for k, v in bindings.items())
+    with _PLANS_LOCK:
+        plan = _PLANS.get(key)
+        if plan is not None:
+            _PLANS.move_to_end(key)
+            return plan
+    plan = ResourcePlan(bindings)  # outside the lock: planning may take a while
+    with _PLANS_LOCK:
+        _PLANS[key] = plan
+        if len(_PLANS) > _PLANS_KEPT:
+            _PLANS.popitem(last=False)
+    return plan
 
 
 def provider_spec(

@@ -7,9 +7,9 @@ from types import TracebackType
 from typing import Any
 
 from .._config.run_config import RunConfig
-from .._execution.scope import RunScope, plan_for
 from ..exceptions import InvocationError
 from .context import InitResourceContext, Resources
+from .scope import RunScope, plan_for
 
 __all__ = ["build_init_resource_context", "build_resources"]
 

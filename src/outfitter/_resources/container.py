@@ -10,7 +10,6 @@ provider (honouring overrides) and opens its own instances.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +22,11 @@ from .lifecycle import VALUE, Exit, Lifecycle, Shape, classify_function
 from .markers import Scope
 
 if TYPE_CHECKING:
-    from .spec import OpenEnv, ResourcePlan, ResourceSpec
+    from .spec import OpenEnv, ResourceSpec
 
 __all__ = [
     "ResourceContainer",
     "container_bindings",
-    "container_plan",
     "containers_by_env",
     "is_container",
     "provider_spec",
@@ -146,31 +144,6 @@ def container_bindings(resources: Any) -> dict[str, Any]:
         else:
             out[key] = effective
     return out
-
-
-_PLAN_CACHE: dict[int, tuple[tuple[Any, ...], ResourcePlan]] = {}
-_PLAN_LOCK = threading.Lock()
-
-
-def container_plan(resources: Any) -> ResourcePlan:
-    """The plan of a container, cached and rebuilt when a provider is overridden (the effective
-    definitions are compared by identity)."""
-    from .spec import ResourcePlan
-
-    bindings = container_bindings(resources)
-    snapshot = tuple(bindings.items())
-    cache_key = id(resources)
-    hit = _PLAN_CACHE.get(cache_key)
-    if (
-        hit is not None
-        and len(hit[0]) == len(snapshot)
-        and all(a[0] == b[0] and a[1] is b[1] for a, b in zip(hit[0], snapshot, strict=True))
-    ):
-        return hit[1]
-    plan = ResourcePlan(bindings)
-    with _PLAN_LOCK:
-        _PLAN_CACHE[cache_key] = (snapshot, plan)
-    return plan
 
 
 # -- providers as resources ------------------------------------------------------------------------

@@ -19,11 +19,14 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import InvocationError
 from .configurable import ConfigurableResource, ConfigurableResourceFactory
 from .context import InitResourceContext, Resources
+from .definition import ResourceDefinition
 
 if TYPE_CHECKING:
-    from .._definitions.asset_key import AssetKey
+    from .asset_key import AssetKey
 
 __all__ = [
+    "DEFAULT_IO_MANAGER",
+    "IN_MEMORY_IO_MANAGER",
     "ConfigurableIOManager",
     "ConfigurableIOManagerFactory",
     "FilesystemIOManager",
@@ -360,3 +363,24 @@ class InMemoryIOManager(IOManager):
                 hint="materialize the upstream asset in the same run (include it in the "
                 "selection).",
             ) from None
+
+
+DEFAULT_IO_MANAGER = FilesystemIOManager()
+"""The ``io_manager`` of runs that bind none: one definition (each run opens its own copy), so
+repeated runs keep reusing their cached resource plan."""
+
+
+def _fresh_in_memory_io_manager() -> InMemoryIOManager:
+    return InMemoryIOManager()
+
+
+IN_MEMORY_IO_MANAGER = ResourceDefinition(
+    _fresh_in_memory_io_manager, description="a new InMemoryIOManager for each run"
+)
+"""``materialize_to_memory``'s ``io_manager``: one definition that opens a new
+:class:`InMemoryIOManager` for each run (values never leak from one run to the next)."""
+
+
+def is_in_memory(source: Any) -> bool:
+    """Whether a bound I/O manager keeps outputs in this process's memory."""
+    return source is IN_MEMORY_IO_MANAGER or isinstance(source, InMemoryIOManager)

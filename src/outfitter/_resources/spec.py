@@ -7,7 +7,6 @@ and re-bound (cheaply) per run when launch config is given.
 
 from __future__ import annotations
 
-import heapq
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .._config.env_var import EnvVar, contains_env_var, resolve_env_vars
+from .._graph import toposort
 from ..exceptions import ConfigError, DefinitionError, MissingResourceError
 from .configurable import (
     ConfigurableResourceFactory,
@@ -423,22 +423,8 @@ class ResourcePlan:
         return [f"resource dependency cycle: {c}" for c in cycles]
 
     def _topological_order(self) -> tuple[str, ...]:
-        remaining = {k: len(set(s.dep_keys)) for k, s in self.specs.items()}
-        users: dict[str, list[str]] = {k: [] for k in self.specs}
-        for k, s in self.specs.items():
-            for dep in set(s.dep_keys):
-                users[dep].append(k)
-        ready = [k for k, n in remaining.items() if n == 0]
-        heapq.heapify(ready)
-        order = []
-        while ready:
-            key = heapq.heappop(ready)
-            order.append(key)
-            for user in users[key]:
-                remaining[user] -= 1
-                if remaining[user] == 0:
-                    heapq.heappush(ready, user)
-        return tuple(order)
+        # cycles were reported by _check_graph, so this cannot raise
+        return tuple(toposort({k: s.dep_keys for k, s in self.specs.items()}))
 
     def missing(self, key: str, asked_by: str = "this run") -> MissingResourceError:
         """The error for asking for an unbound ``key``."""
@@ -467,7 +453,7 @@ class ResourcePlan:
         problems: list[str] = []
         routed: dict[str, dict[str, Any]] = {}
         for key, config in launch.items():
-            self._route(key, config, routed, problems)
+            self._route(key, config, routed, problems, self.bindings)
         for key in needs_config:
             src = self.specs[key].source
             if isinstance(src, PartialResource) and key not in routed and src.missing_fields:
@@ -524,10 +510,18 @@ class ResourcePlan:
         return "see each problem above."
 
     def _route(
-        self, key: str, config: Any, routed: dict[str, dict[str, Any]], problems: list[str]
+        self,
+        key: str,
+        config: Any,
+        routed: dict[str, dict[str, Any]],
+        problems: list[str],
+        routable: Mapping[str, Any],
     ) -> None:
+        """Check ``config`` for ``key`` and add what it sets to ``routed``. ``routable`` are
+        the keys launch config may name here: the bound keys (and, for a nested resource's
+        config, that nested key). Never mutates the plan: plans are shared by concurrent runs."""
         spec = self.specs.get(key)
-        if spec is None or (spec.owner is not None and key not in self.bindings):
+        if spec is None or (spec.owner is not None and key not in routable):
             problems.append(
                 f"launch config for resource {key!r}, which is not bound."
                 + did_you_mean(key, self.bindings)
@@ -595,12 +589,7 @@ class ResourcePlan:
     ) -> None:
         if isinstance(config, ConfigurableResourceFactory):
             config = {n: config.__dict__[n] for n in config.__pydantic_fields_set__}
-        saved = self.bindings
-        try:
-            self.bindings = {**saved, key: self.specs[key].source}
-            self._route(key, config, routed, problems)
-        finally:
-            self.bindings = saved
+        self._route(key, config, routed, problems, {**self.bindings, key: self.specs[key].source})
 
 
 def _cycle_path(component: list[str], graph: dict[str, list[str]]) -> str:

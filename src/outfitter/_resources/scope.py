@@ -24,11 +24,11 @@ from typing import Any
 
 from .._config.run_config import RunConfig, resource_launch_config
 from .._config.settings import EnvLookup
-from .._resources.context import Resources
-from .._resources.lifecycle import Exit
-from .._resources.markers import Scope
-from .._resources.spec import OpenEnv, ResourcePlan, ResourceSpec
 from ..exceptions import InvocationError, OutfitterError, ResourceInitError, TeardownError
+from .context import Resources
+from .lifecycle import Exit
+from .markers import Scope
+from .spec import OpenEnv, ResourcePlan, ResourceSpec
 
 __all__ = ["PROCESS_SCOPE", "Listener", "RunScope", "plan_for"]
 
@@ -50,7 +50,7 @@ def plan_for(resources: Any) -> ResourcePlan:
     """The (cached) plan of a dict of resources, a container class or instance, or a plan."""
     if isinstance(resources, ResourcePlan):
         return resources
-    from .._resources.bindings import plan_of_bindings
+    from .bindings import plan_of_bindings
 
     return plan_of_bindings(resources)
 
@@ -65,7 +65,7 @@ class RunScope:
 
     Example:
         >>> from outfitter import ConfigurableResource
-        >>> from outfitter._execution.scope import RunScope
+        >>> from outfitter._resources.scope import RunScope
         >>> class Greeter(ConfigurableResource):
         ...     name: str
         >>> with RunScope({"greeter": Greeter(name="ada")}) as scope:

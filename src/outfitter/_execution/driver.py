@@ -1,0 +1,421 @@
+"""The run driver: one run's whole life, the same for jobs and flows on every executor.
+
+:func:`drive` takes a validated :class:`Launch` (nothing is recorded for an invalid one) and:
+begins the run record, opens the run scope, dispatches ready steps (in this process, sync or on
+an event loop, or to the workers of a multiprocess or Dask pool), closes the scope, and finishes
+the record. What is ready, what a failure does downstream and what the run returns belong to the
+run's policy (:mod:`outfitter._execution.policies`) over its pure state
+(:mod:`outfitter._execution.state`); step calls go through the shared
+:class:`~outfitter._execution.step.StepRunner`.
+
+Every way out ends the record: success, failed steps, a resource that fails to open or close, a
+pool that fails to start, Ctrl-C and SIGTERM (CANCELED, after every open resource closed and, for
+flows, every pending resource-manager cleanup ran), and a failure of the driver itself (FAILURE,
+then the error propagates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._definitions.graph import NodeGraph
+from .._definitions.node import NodeSpec
+from .._instance import EventType, Instance, RunStatus
+from .._resources.markers import Scope
+from .._resources.scope import PROCESS_SCOPE, RunScope
+from .._resources.spec import ResourcePlan
+from ..exceptions import OutfitterError, TeardownError
+from .executors import ExecutorDefinition
+from .state import Policy, Resolved, RunState
+from .step import Outcome, StepRunner, resource_listener, step_scoped
+
+__all__ = [
+    "Launch",
+    "RunCanceled",
+    "RunEnd",
+    "begin_run",
+    "drive",
+    "sigterm_as_cancel",
+]
+
+
+class RunCanceled(KeyboardInterrupt):
+    """Raised in the run's thread when the process receives SIGTERM during a run."""
+
+
+@contextlib.contextmanager
+def sigterm_as_cancel() -> Iterator[None]:
+    """SIGTERM raises :class:`RunCanceled` (a KeyboardInterrupt) in the main thread while the
+    block runs, so a terminated run cancels like Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise RunCanceled("SIGTERM received")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """A validated run, ready to drive: its graph, its resource plan with launch config bound,
+    its steps' validated config, what its record stores, and its executor and policy."""
+
+    name: str
+    graph: NodeGraph
+    plan: ResourcePlan
+    configs: Mapping[str, Any]
+    run_config: Any
+    record_config: Any
+    tags: Mapping[str, str]
+    executor: ExecutorDefinition
+    policy: Any
+    """A :class:`~outfitter._execution.state.Policy` (JobPolicy or FlowPolicy), fresh per run."""
+
+    @property
+    def in_process(self) -> bool:
+        """Whether steps run in this process (else on a pool of workers)."""
+        return self.executor.name == "in_process"
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """How a run ended, for the front-end to build what it returns."""
+
+    run_id: str
+    status: RunStatus
+    run_error: BaseException | None
+    """What stopped the run before its steps could finish: a resource that failed to open, a
+    pool that failed to start, or the KeyboardInterrupt of a cancel."""
+    teardown_error: TeardownError | None
+    canceled: bool
+    instance: Instance
+
+
+def begin_run(instance: Instance, name: str, run_config: Any, tags: Any) -> str:
+    """Create a run record, mark it started and record RUN_START; returns the run id."""
+    run_id = instance.create_run(name, run_config=run_config, tags=dict(tags or {})).run_id
+    instance.set_run_status(run_id, RunStatus.STARTED)
+    instance.report_event(run_id, EventType.RUN_START, message=name)
+    return run_id
+
+
+def drive(launch: Launch, instance: Instance) -> RunEnd:
+    """Run ``launch`` against ``instance`` and record it; see the module docstring."""
+    run_id = begin_run(instance, launch.name, launch.record_config, launch.tags)
+    try:
+        return _Driver(launch, instance, run_id).run()
+    except BaseException as exc:  # the driver itself failed: never leave the record STARTED
+        with contextlib.suppress(Exception):
+            instance.report_event(
+                run_id,
+                EventType.RUN_FAILURE,
+                message=f"the run engine failed: {type(exc).__name__}: {exc}",
+            )
+            instance.set_run_status(run_id, RunStatus.FAILURE)
+        raise
+
+
+_START = EventType.STEP_START
+
+
+class _Driver:
+    """The mutable side of one run in the coordinating process."""
+
+    def __init__(self, launch: Launch, instance: Instance, run_id: str) -> None:
+        self.launch = launch
+        self.instance = instance
+        self.run_id = run_id
+        self.graph = launch.graph
+        self.policy: Policy = launch.policy
+        self.state = RunState(launch.graph, launch.policy.results)
+        self.scope = RunScope(
+            launch.plan,
+            run_id=run_id,
+            instance=instance,
+            listener=resource_listener(instance, run_id),
+            parent=PROCESS_SCOPE.get(),
+            keys=launch.graph.resource_keys,
+        )
+        self.runner = StepRunner(
+            run_id,
+            self.scope,
+            instance,
+            configs=launch.configs,
+            run_config=launch.run_config,
+            step_scoped=step_scoped(launch.graph, launch.plan),
+        )
+        self.record = instance.record_events
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.worker_teardowns: list[TeardownError] = []
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self) -> RunEnd:
+        run_error: BaseException | None = None
+        teardown: TeardownError | None = None
+        canceled = False
+        try:
+            with sigterm_as_cancel():
+                try:
+                    if self.launch.in_process:
+                        self._in_process()
+                    else:
+                        self._on_pool()
+                except KeyboardInterrupt as exc:
+                    canceled, run_error = True, exc
+                    self._cancel()
+                except OutfitterError as exc:  # a resource failed to open, or the pool to start
+                    run_error = exc
+                finally:
+                    teardown = self._close(run_error or self.policy.first_error())
+        except KeyboardInterrupt as exc:  # another signal while canceling or closing
+            canceled = True
+            run_error = run_error or exc
+        return self._finish(run_error, teardown, canceled)
+
+    def _needed(self) -> list[str]:
+        """The run-scoped resources this process opens before any step runs (so a failing
+        setup runs no step): those of every node, or on a pool, of the local nodes only."""
+        specs = self.launch.plan.specs
+        nodes = (
+            self.graph.nodes if self.launch.in_process else [n for n in self.graph.nodes if n.local]
+        )
+        return sorted(
+            {
+                k
+                for n in nodes
+                for k in n.resource_keys
+                if k in specs and specs[k].scope is not Scope.STEP
+            }
+        )
+
+    def _is_async(self) -> bool:
+        """Whether the run needs an event loop: an async step, or an async resource."""
+        specs = self.launch.plan.specs
+        return any(n.params.is_async for n in self.graph.nodes) or any(
+            specs[k].lifecycle.is_async for k in self.graph.resource_keys if k in specs
+        )
+
+    # -- in this process -----------------------------------------------------------------------
+
+    def _in_process(self) -> None:
+        needed = self._needed()
+        if self._is_async():
+            self.loop = asyncio.new_event_loop()
+            self.loop.run_until_complete(self._run_async(needed))
+            return
+        self.scope.open(needed)
+        pop, decide, run = self.state.pop, self.policy.decide, self.runner.run
+        while (node := pop()) is not None:
+            decision = decide(node)
+            if type(decision) is dict:
+                self._settle(node, (run(node, decision),), False)
+            elif type(decision) is list:
+                self._announce(node)
+                self._settle(node, [run(node, call, False) for call in decision], True)
+            else:
+                self._resolve(node, decision)  # type: ignore[arg-type]
+
+    async def _run_async(self, needed: Sequence[str]) -> None:
+        """Async steps whose upstream finished run concurrently on this loop; sync steps run
+        one at a time between them."""
+        await self.scope.aopen(needed)
+        state, policy = self.state, self.policy
+        running: dict[asyncio.Future[list[Outcome]], tuple[NodeSpec, bool]] = {}
+        try:
+            while True:
+                while state.has_ready:
+                    node = state.next()
+                    decision = policy.decide(node)
+                    if isinstance(decision, Resolved):
+                        self._resolve(node, decision)
+                        continue
+                    mapped = type(decision) is list
+                    calls: list[dict[str, Any]] = decision if mapped else [decision]  # type: ignore[assignment,list-item]
+                    if mapped:
+                        self._announce(node)
+                    if node.params.is_async:
+                        running[asyncio.ensure_future(self._acalls(node, calls, mapped))] = (
+                            node,
+                            mapped,
+                        )
+                    else:
+                        self._settle(node, await self._acalls(node, calls, mapped), mapped)
+                if not running:
+                    return
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for future in finished:
+                    node, mapped = running.pop(future)
+                    self._settle(node, future.result(), mapped)
+        finally:
+            for future in running:  # a cancel: stop the steps still running
+                future.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _acalls(
+        self, node: NodeSpec, calls: list[dict[str, Any]], mapped: bool
+    ) -> list[Outcome]:
+        arun = self.runner.arun
+        if node.params.is_async:
+            return list(await asyncio.gather(*(arun(node, c, not mapped) for c in calls)))
+        return [await arun(node, c, not mapped) for c in calls]
+
+    # -- on workers ------------------------------------------------------------------------------
+
+    def _on_pool(self) -> None:
+        from .pools import RunPayload, close_error, worker_pool
+
+        def closed(reply: Any) -> None:
+            self.record(self.run_id, reply.events)
+            error = close_error(reply)
+            if error is not None:
+                self.worker_teardowns.append(error)
+
+        launch = self.launch
+        payload = RunPayload(
+            self.run_id,
+            launch.plan,
+            self.instance.storage_directory(),
+            nodes={n.key: n for n in self.graph.nodes if not n.local},
+            configs=dict(launch.configs),
+            run_config=launch.run_config,
+        )
+        self.scope.open(self._needed())
+        self.instance.flush()  # workers' events follow the run's start in the record
+        state, policy, runner = self.state, self.policy, self.runner
+        inflight: dict[int, tuple[NodeSpec, int, bool]] = {}
+        slots: dict[str, list[Outcome | None]] = {}
+        with worker_pool(
+            launch.executor, payload, len(self.graph), closed, self._failure_text
+        ) as pool:
+            while True:
+                while state.has_ready:
+                    node = state.next()
+                    decision = policy.decide(node)
+                    if isinstance(decision, Resolved):
+                        self._resolve(node, decision)
+                        continue
+                    mapped = type(decision) is list
+                    calls: list[dict[str, Any]] = decision if mapped else [decision]  # type: ignore[assignment,list-item]
+                    if mapped:
+                        self._announce(node)
+                    if node.local:
+                        outcomes = [runner.run(node, c, not mapped) for c in calls]
+                        self._settle(node, outcomes, mapped)
+                        continue
+                    slots[node.key] = [None] * len(calls)
+                    what = f"task {node.name!r}" if node.kind == "task" else f"step {node.key!r}"
+                    for i, call in enumerate(calls):
+                        token = pool.submit(("call", node.key, call, not mapped, what))
+                        inflight[token] = (node, i, mapped)
+                if not inflight:
+                    return
+                for token, reply in pool.wait(0.5):
+                    node, i, mapped = inflight.pop(token)
+                    if reply.events:
+                        self.record(self.run_id, reply.events)
+                    slot = slots[node.key]
+                    slot[i] = reply.value
+                    if all(o is not None for o in slot):
+                        del slots[node.key]
+                        self._settle(node, slot, mapped)  # type: ignore[arg-type]
+
+    def _failure_text(self) -> str | None:
+        error = self.policy.first_error()
+        return None if error is None else self.scope.redact(f"{type(error).__name__}: {error}")
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+
+    def _announce(self, node: NodeSpec) -> None:
+        """STEP_START of a mapped node (its children's calls do not announce themselves)."""
+        self.instance.report_event(self.run_id, _START, step_key=node.key)
+
+    def _settle(self, node: NodeSpec, outcomes: Sequence[Outcome], mapped: bool) -> None:
+        """Record how ``node`` ended (its calls' events, then the policy's verdict, in one
+        batch) and move the run on."""
+        result, event, message = self.policy.settle(node, outcomes, mapped)
+        if len(outcomes) == 1:
+            outcome = outcomes[0]
+            events = outcome.events
+            start, end = outcome.start_ns, outcome.end_ns
+        else:
+            events = [e for o in outcomes for e in o.events]
+            start = min(o.start_ns for o in outcomes)
+            end = max(o.end_ns for o in outcomes)
+        events.append((end // 1000, event, node.key, None, message, (end - start) / 1e9, None))
+        self.record(self.run_id, events)
+        self.state.finish(node.key, result)
+
+    def _resolve(self, node: NodeSpec, resolved: Resolved) -> None:
+        if resolved.event is not None:
+            self.instance.report_event(
+                self.run_id, resolved.event, step_key=node.key, message=resolved.message
+            )
+        self.state.finish(node.key, resolved.result)
+
+    def _cancel(self) -> None:
+        """After Ctrl-C / SIGTERM: the cleanups the policy still owes (a flow's resource
+        managers whose setup succeeded), each run once, here."""
+        cancel: Callable[[NodeGraph], list[tuple[str, dict[str, Any]]]] | None = getattr(
+            self.policy, "cancel", None
+        )
+        if cancel is None:
+            return
+        for key, values in cancel(self.graph):
+            node = self.graph.by_key[key]
+            outcome = self.runner.run(node, values)
+            self.policy.cleaned_up(key, outcome)  # type: ignore[attr-defined]
+            self.record(self.run_id, outcome.events)
+
+    def _close(self, failure: BaseException | None) -> TeardownError | None:
+        """Close this process's scope (context-manager resources see ``failure``); the
+        teardown errors of this process and of the workers, as one error."""
+        errors = list(self.worker_teardowns)
+        try:
+            if self.loop is not None:
+                try:
+                    self.loop.run_until_complete(self.scope.aclose(failure))
+                finally:
+                    self.loop.close()
+            else:
+                self.scope.close(failure)
+        except TeardownError as exc:
+            errors.append(exc)
+        if self.runner.loop is not None:
+            self.runner.loop.close()
+        return TeardownError.merge(errors) if errors else None
+
+    def _finish(
+        self,
+        run_error: BaseException | None,
+        teardown: TeardownError | None,
+        canceled: bool,
+    ) -> RunEnd:
+        name = self.launch.name
+        if canceled:
+            status, event, message = RunStatus.CANCELED, EventType.RUN_CANCELED, name
+        elif run_error is not None:
+            status, event = RunStatus.FAILURE, EventType.RUN_FAILURE
+            message = self.scope.redact(f"{type(run_error).__name__}: {run_error}")
+        elif teardown is not None:
+            status, event, message = RunStatus.FAILURE, EventType.RUN_FAILURE, str(teardown)
+        elif self.policy.failed():
+            status, event, message = RunStatus.FAILURE, EventType.RUN_FAILURE, name
+        else:
+            status, event, message = RunStatus.SUCCESS, EventType.RUN_SUCCESS, name
+        self.instance.report_event(self.run_id, event, message=message)
+        self.instance.set_run_status(self.run_id, status)
+        return RunEnd(self.run_id, status, run_error, teardown, canceled, self.instance)

@@ -1,0 +1,263 @@
+"""Starting runs from the Python API: :func:`run_job` (``job.execute_in_process()``,
+``job.execute()``, ``materialize()``, the CLI and the daemon) and :func:`run_flow`
+(``flow.run()``). Both validate everything a run needs before anything is recorded (step config,
+flow parameters, launch config of the resources the run can open, the executor), reporting every
+problem at once; then the one run driver runs them, and each builds what its front-end returns.
+
+Where a run is recorded: the ``instance`` passed in; else, with the ``OUTFITTER_RECORD_RUNS``
+setting on, the local instance (``OUTFITTER_HOME``); else an ephemeral one, as Dagster does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from .._config.run_config import RunConfig, resource_launch_config
+from .._definitions.graph import NodeGraph
+from .._definitions.node import NodeSpec
+from .._flows.compile import FlowPlan
+from .._flows.state import Failed, State
+from .._instance import Instance, RunStatus
+from .._resources.bindings import plan_of_bindings
+from .._resources.configurable import redacted_config
+from .._resources.context import did_you_mean
+from .._resources.spec import ResourcePlan
+from ..exceptions import ConfigError, MissingResourceError, OutfitterError
+from .driver import Launch, RunEnd, drive
+from .executors import ExecutorDefinition, check_executor, in_process_executor
+from .policies import FlowPolicy, JobPolicy
+from .pools import check_io_managers, load_outputs
+from .result import ExecuteResult
+
+__all__ = ["record_runs_locally", "run_flow", "run_job", "step_configs"]
+
+
+def _ops_config(run_config: RunConfig | Mapping[str, Any] | None) -> dict[str, Any]:
+    if run_config is None:
+        return {}
+    if isinstance(run_config, RunConfig):
+        return dict(run_config.ops)
+    ops = run_config.get("ops") or {}
+    return {
+        name: (entry["config"] if isinstance(entry, Mapping) and "config" in entry else entry)
+        for name, entry in ops.items()
+    }
+
+
+def step_configs(
+    nodes: Sequence[NodeSpec], run_config: RunConfig | Mapping[str, Any] | None
+) -> tuple[dict[str, Any], list[str]]:
+    """Validated ``config`` values by node key, and the problems found (all of them)."""
+    given = _ops_config(run_config)
+    by_name = {n.key: n for n in nodes}
+    problems = [
+        f"run config for step {name!r}, which is not part of this run" + did_you_mean(name, by_name)
+        for name in given
+        if name not in by_name
+    ]
+    configs: dict[str, Any] = {}
+    for node in nodes:
+        if node.params.config is None:
+            continue
+        config_type = node.config_type
+        raw = given.get(node.key)
+        if config_type is None or isinstance(raw, config_type):
+            configs[node.key] = raw
+            continue
+        try:
+            configs[node.key] = config_type.model_validate(raw or {})
+        except Exception as exc:  # pydantic ValidationError
+            errors = getattr(exc, "errors", None)
+            if errors is None:
+                problems.append(f"step {node.key!r}: {exc}")
+                continue
+            for err in errors(include_url=False, include_input=False, include_context=False):
+                loc = ".".join(str(p) for p in err["loc"]) or "<config>"
+                problems.append(f"step {node.key!r}, config field '{loc}': {err['msg']}")
+    return configs, problems
+
+
+def record_runs_locally() -> bool:
+    """Whether Python-API runs without an ``instance`` go to the local instance: the
+    ``OUTFITTER_RECORD_RUNS`` setting (the real environment, else the ``.env`` file)."""
+    raw = os.environ.get("OUTFITTER_RECORD_RUNS")
+    if raw is None and not os.path.exists(os.environ.get("OUTFITTER_ENV_FILE", ".env")):
+        return False  # the common case, without reading the settings
+    from .._config.settings import get_settings
+
+    return bool(get_settings().record_runs)
+
+
+@contextmanager
+def _instance_for(instance: Any) -> Iterator[tuple[Instance, bool]]:
+    """The instance a run records in, and whether it is the run's own (closed after it)."""
+    if instance is not None:
+        yield instance, False
+        return
+    own = Instance.get() if record_runs_locally() else Instance.ephemeral()
+    try:
+        yield own, True
+    finally:
+        own.close()
+
+
+def _bind(
+    plan: ResourcePlan, run_config: Any, keys: frozenset[str], problems: list[str]
+) -> tuple[ResourcePlan, str | None]:
+    """``plan`` with the launch config of ``run_config`` applied, limited to what ``keys`` can
+    open; problems are appended (with the hint that shows valid config)."""
+    try:
+        return plan.bind(resource_launch_config(run_config), keys), None
+    except ConfigError as exc:
+        problems[:0] = exc.problems
+        return plan, exc.hint
+
+
+def _raise_problems(owner: str, problems: list[str], hint: str | None) -> None:
+    if problems:
+        raise ConfigError(
+            f"{len(problems)} problem(s) in the run config of {owner}",
+            problems=problems,
+            hint=(hint + " " if hint else "fix every item listed. ") + "Nothing was run.",
+        )
+
+
+# -- jobs ------------------------------------------------------------------------------------------
+
+
+def run_job(
+    name: str,
+    graph: NodeGraph,
+    resources: Any,
+    *,
+    run_config: RunConfig | Mapping[str, Any] | None = None,
+    instance: Any = None,
+    tags: Mapping[str, str] | None = None,
+    raise_on_error: bool = True,
+    executor: ExecutorDefinition | None = None,
+) -> ExecuteResult:
+    """Run the steps of ``graph`` (a job, or an asset selection) with ``resources`` (a dict or
+    a container; its plan is cached) on ``executor`` (default: in this process)."""
+    executor = executor or in_process_executor
+    plan = plan_of_bindings(resources)
+    configs, problems = step_configs(graph.nodes, run_config)
+    bound, hint = _bind(plan, run_config, graph.resource_keys, problems)
+    _raise_problems(repr(name), problems, hint)
+    if executor.name != "in_process":
+        check_io_managers(graph.nodes, bound, executor.name)
+    policy = JobPolicy(in_memory=executor.name == "in_process")
+    launch = Launch(
+        name, graph, bound, configs, run_config, run_config, dict(tags or {}), executor, policy
+    )
+    with _instance_for(instance) as (inst, own):
+        end = drive(launch, inst)
+        if not launch.in_process:
+            done = [
+                k for k in policy.results if k not in policy.failures and k not in policy.skipped
+            ]
+            outputs = load_outputs(graph.nodes, bound, end.run_id, done, inst)
+        else:
+            outputs = policy.outputs()
+        result = ExecuteResult(
+            run_id=end.run_id,
+            success=end.status is RunStatus.SUCCESS,
+            outputs=outputs,
+            nodes=graph.by_key,
+            failures=policy.failures,
+            run_error=None if end.canceled else end.run_error,
+            teardown_error=end.teardown_error,
+            run=inst.get_run(end.run_id),
+            events=inst.all_events(end.run_id) if own else None,
+            instance=inst,
+        )
+    _raise_end(end)
+    if raise_on_error and not result.success:
+        result.raise_first_error()
+    return result
+
+
+def _raise_end(end: RunEnd) -> None:
+    """A canceled run re-raises its KeyboardInterrupt (RunCanceled for SIGTERM)."""
+    if end.canceled:
+        error = end.run_error
+        raise error if isinstance(error, KeyboardInterrupt) else KeyboardInterrupt()
+
+
+# -- flows -----------------------------------------------------------------------------------------
+
+
+def _parameter_problems(plan: FlowPlan, values: Mapping[str, Any]) -> list[str]:
+    params = plan.parameters
+    problems = [
+        f"unknown parameter {name!r}." + did_you_mean(name, params)
+        for name in sorted(values)
+        if name not in params
+    ]
+    problems += [
+        f"required parameter {name!r} was not given"
+        for name, p in sorted(params.items())
+        if p.required and name not in values
+    ]
+    return problems
+
+
+def run_flow(
+    plan: FlowPlan,
+    values: Mapping[str, Any],
+    *,
+    task_states: Mapping[str, State],
+    resources: Any,
+    run_config: RunConfig | Mapping[str, Any] | None,
+    instance: Any,
+    executor: Any,
+) -> State:
+    """Run a compiled flow; see :meth:`outfitter.Flow.run`."""
+    check_executor(executor, f"flow {plan.name!r}")
+    executor = executor or in_process_executor
+    graph = plan.graph
+    bindings = resources
+    rplan = plan_of_bindings(bindings)
+    missing = sorted(graph.resource_keys - set(rplan.specs))
+    if missing:
+        raise MissingResourceError(
+            f"flow {plan.name!r} has tasks asking for resource(s) "
+            f"{', '.join(repr(k) for k in missing)}, which are not bound."
+            + did_you_mean(missing[0], rplan.bindings),
+            keys=missing,
+            hint="bind them with Flow(..., resources={...}) or flow.run(resources={...}).",
+        )
+    problems = _parameter_problems(plan, values)
+    bound, hint = _bind(rplan, run_config, graph.resource_keys, problems)
+    if problems:
+        params = sorted(plan.parameters)
+        hint = hint or (
+            f"the flow's parameters are {params or 'none'}; pass them as "
+            "flow.run(parameters={...}) or flow.run(name=value)."
+        )
+    _raise_problems(f"flow {plan.name!r}", problems, hint)
+    reset = {k for b in plan.blocks for k in (b.setup, b.cleanup) if k is not None}
+    reused = {k: s for k, s in task_states.items() if k not in reset}
+    policy = FlowPolicy(plan, values, reused)
+    record: dict[str, Any] = {"parameters": redacted_config(dict(values))}
+    if run_config is not None:
+        given = run_config.to_config_dict() if isinstance(run_config, RunConfig) else run_config
+        record = {**redacted_config(dict(given)), **record}
+    launch = Launch(
+        plan.name, graph, bound, {}, run_config, record, {"kind": "flow"}, executor, policy
+    )
+    with _instance_for(instance) as (inst, _):
+        end = drive(launch, inst)
+    _raise_end(end)
+    state = policy.final_state()
+    if end.run_error is not None:
+        error = end.run_error
+        text = (
+            str(error) if isinstance(error, OutfitterError) else f"{type(error).__name__}: {error}"
+        )
+        return Failed(f"Unexpected error while running flow: {text}", result=error)
+    if end.teardown_error is not None:
+        return Failed(str(end.teardown_error), result=state.result)
+    return state

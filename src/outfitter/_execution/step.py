@@ -1,0 +1,369 @@
+"""Running one call of a node in this process: the step code every executor shares.
+
+A :class:`StepRunner` belongs to one run in one process (the coordinating process, or one worker
+of the run). :meth:`StepRunner.run` builds the call's arguments (context, config, resources from
+the run scope or a step scope, inputs given by the run's policy or loaded through the I/O
+manager), calls the node with its retries, stores the output through the I/O manager, and returns
+an :class:`Outcome`: the value or the exception, and the step's events with their own
+timestamps. What the outcome *means* (success, a skip signal, a failure that skips downstream
+steps) is decided by the run's policy, not here.
+
+This is the hot path of every run (``benchmarks/bench_chain.py``): keep it short.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import time
+from collections.abc import Mapping
+from types import CoroutineType
+from typing import Any
+
+from .._definitions.graph import NodeGraph
+from .._definitions.node import NO_DEFAULT, InputSpec, NodeSpec
+from .._instance import EventType
+from .._resources.io_manager import InputContext, OutputContext
+from .._resources.markers import Scope
+from .._resources.scope import RunScope
+from .._resources.spec import ResourcePlan
+from ..exceptions import TeardownError
+from .context import AssetExecutionContext, OpExecutionContext, StepResources
+
+__all__ = ["Outcome", "StepRunner", "resource_listener", "step_scoped"]
+
+_START = EventType.STEP_START
+_RETRY = EventType.STEP_RETRY
+_HANDLED = EventType.HANDLED_OUTPUT
+_MATERIALIZED = EventType.ASSET_MATERIALIZATION
+_LOADED = EventType.LOADED_INPUT
+
+
+def resource_listener(sink: Any, run_id: str, where: str = "") -> Any:
+    """A scope listener that records resource opens, closes and failures through ``sink`` (an
+    instance, or a worker's event buffer); ``where`` (e.g. ``pid 42``) goes in the message."""
+    report = sink.report_event
+
+    def listener(kind: str, key: str, seconds: float, error: BaseException | None) -> None:
+        if error is not None:
+            event = EventType.RESOURCE_FAILURE
+            message = f"{where} {type(error).__name__}".lstrip()
+        else:
+            event = EventType.RESOURCE_OPEN if kind == "open" else EventType.RESOURCE_CLOSE
+            message = where
+        report(run_id, event, resource_key=key, duration=seconds, message=message)
+
+    return listener
+
+
+def step_scoped(graph: NodeGraph, plan: ResourcePlan) -> frozenset[str]:
+    """Keys of the nodes that use a step-scoped resource (they get a step scope per call)."""
+    specs = plan.specs
+    if not any(s.scope is Scope.STEP for s in specs.values()):
+        return frozenset()
+    return frozenset(
+        n.key
+        for n in graph.nodes
+        if any(k in specs and specs[k].scope is Scope.STEP for k in n.resource_keys)
+    )
+
+
+class Outcome:
+    """How one call of a node ended: ``value`` or ``error`` (with its redacted ``message``),
+    when it started and ended, and the events it produced (STEP_START unless the call is a
+    mapped child, retries, I/O), not yet recorded."""
+
+    __slots__ = ("end_ns", "error", "events", "message", "start_ns", "value")
+
+    def __init__(
+        self,
+        value: Any,
+        error: BaseException | None,
+        message: str,
+        start_ns: int,
+        end_ns: int,
+        events: list[tuple[Any, ...]],
+    ) -> None:
+        self.value = value
+        self.error = error
+        self.message = message
+        self.start_ns = start_ns
+        self.end_ns = end_ns
+        self.events = events
+
+    @property
+    def ok(self) -> bool:
+        """Whether the call returned (its value may still be, say, a task's skip signal)."""
+        return self.error is None
+
+    @property
+    def duration(self) -> float:
+        """Seconds the call took, retries included."""
+        return (self.end_ns - self.start_ns) / 1e9
+
+    def __repr__(self) -> str:
+        return f"Outcome({'ok' if self.error is None else self.message})"
+
+
+class StepRunner:
+    """Calls nodes of one run in this process against ``scope``.
+
+    ``sink`` receives the I/O events that happen mid-step (an instance, or a worker's buffer);
+    ``keep_outputs`` is False on workers, where outputs of nodes with an I/O manager stay in
+    storage and are not sent back.
+    """
+
+    __slots__ = (
+        "_io_logs",
+        "configs",
+        "instance",
+        "keep_outputs",
+        "loop",
+        "run_config",
+        "run_id",
+        "scope",
+        "sink",
+        "step_scoped",
+    )
+
+    def __init__(
+        self,
+        run_id: str,
+        scope: RunScope,
+        sink: Any,
+        *,
+        configs: Mapping[str, Any],
+        run_config: Any,
+        step_scoped: frozenset[str],
+        keep_outputs: bool = True,
+        instance: Any = None,
+    ) -> None:
+        self.run_id = run_id
+        self.scope = scope
+        self.sink = sink
+        self.instance = sink if instance is None else instance
+        self.configs = configs
+        self.run_config = run_config
+        self.step_scoped = step_scoped
+        self.keep_outputs = keep_outputs
+        self.loop: Any = None  # the event loop a sync run made for a stray coroutine
+        self._io_logs: dict[str, Any] = {}
+
+    # -- arguments -----------------------------------------------------------------------------
+
+    def _context(self, node: NodeSpec, scope: RunScope) -> OpExecutionContext:
+        cls = AssetExecutionContext if node.asset_key is not None else OpExecutionContext
+        return cls(
+            step_key=node.key,
+            run_id=self.run_id,
+            resources=StepResources(scope, node.context_resource_keys, node.label),
+            instance=self.instance,
+            op_config=self.configs.get(node.key),
+            run_config=self.run_config,
+            asset_key=node.asset_key,
+        )
+
+    def _kwargs(
+        self, node: NodeSpec, scope: RunScope, values: Mapping[str, Any], events: list[Any]
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        params = node.params
+        if params.context is not None:
+            kwargs[params.context] = self._context(node, scope)
+        if params.config is not None:
+            kwargs[params.config] = self.configs.get(node.key)
+        get = scope.get
+        for res in params.resources:
+            kwargs[res.key] = get(res.key)
+        for inp in node.inputs:
+            name = inp.name
+            if name in values:
+                kwargs[name] = values[name]
+            elif inp.value is not NO_DEFAULT:
+                kwargs[name] = inp.value
+            else:
+                kwargs[name] = self._load_input(node, inp, scope, events)
+        return kwargs
+
+    def _load_input(
+        self, node: NodeSpec, inp: InputSpec, scope: RunScope, events: list[Any]
+    ) -> Any:
+        """Load an input through the step's I/O manager: an asset stored by an earlier run, or
+        (on executors with worker processes) an upstream step's output from this run."""
+        key = node.io_manager_key
+        assert key is not None, "nodes without an I/O manager get every input from the policy"
+        manager = scope.get(key)
+        upstream = None
+        if inp.upstream is not None:
+            upstream = OutputContext(
+                step_key=inp.upstream, name="result", asset_key=inp.asset_key, run_id=self.run_id
+            )
+        context = InputContext(
+            name=inp.name,
+            asset_key=inp.asset_key,
+            upstream_output=upstream,
+            step_key=node.key,
+            run_id=self.run_id,
+            resources=StepResources(scope, node.context_resource_keys, node.label),
+            log=scope.plan.specs[key].log,
+            config=self.configs.get(node.key),
+            metadata={},
+            instance=self.instance,
+        )
+        value = manager.load_input(context)
+        events.append((time.time_ns() // 1000, _LOADED, node.key, None, inp.name, None, None))
+        return value
+
+    def _store(self, node: NodeSpec, value: Any, scope: RunScope, events: list[Any]) -> None:
+        key = node.io_manager_key
+        assert key is not None
+        manager = scope.get(key)
+        log = self._io_logs.get(key)
+        if log is None:
+            log = self._io_logs[key] = scope.plan.specs[key].log
+        context = OutputContext(
+            step_key=node.key,
+            name="result",
+            asset_key=node.asset_key,
+            run_id=self.run_id,
+            resources=StepResources(scope, node.context_resource_keys, node.label),
+            log=log,
+            config=self.configs.get(node.key),
+            instance=self.instance,
+        )
+        manager.handle_output(context, value)
+        end_us = time.time_ns() // 1000
+        events.append((end_us, _HANDLED, node.key, None, "", None, None))
+        if node.asset_key is not None:
+            text = node.asset_key.to_user_string()
+            events.append((end_us, _MATERIALIZED, node.key, None, text, None, None))
+
+    # -- one call ------------------------------------------------------------------------------
+
+    def _retry(
+        self, node: NodeSpec, exc: Exception, attempt: int, started: int, events: list[Any]
+    ) -> bool:
+        """Whether to call again after ``exc``; records the STEP_RETRY event when so."""
+        if attempt > node.max_retries or isinstance(exc, node.no_retry):
+            return False
+        message = f"retry {attempt} of {node.max_retries}: " + self.scope.redact(
+            f"{type(exc).__name__}: {exc}"
+        )
+        now = time.time_ns()
+        events.append((now // 1000, _RETRY, node.key, None, message, (now - started) / 1e9, None))
+        if node.retry_delay:
+            time.sleep(node.retry_delay)
+        return True
+
+    def run(self, node: NodeSpec, values: Mapping[str, Any], announce: bool = True) -> Outcome:
+        """One call of ``node`` (with its retries). ``values`` are the inputs the policy gives;
+        ``announce`` adds the STEP_START event (a mapped child's parent announces itself).
+        Ctrl-C / SIGTERM propagate, after the call's step-scoped resources closed seeing it."""
+        start_ns = time.time_ns()
+        events: list[Any] = (
+            [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
+        )
+        step_scope = self.scope.step_scope() if node.key in self.step_scoped else None
+        scope = step_scope or self.scope
+        value: Any = None
+        error: BaseException | None = None
+        attempt = 0
+        try:
+            while True:
+                attempt += 1
+                try:
+                    value = node.fn(**self._kwargs(node, scope, values, events))
+                    if isinstance(value, CoroutineType):
+                        value = self._await(value)
+                    break
+                except Exception as exc:
+                    if not self._retry(node, exc, attempt, start_ns, events):
+                        raise
+            if node.io_manager_key is not None:
+                self._store(node, value, scope, events)
+                if not self.keep_outputs:
+                    value = None
+        except Exception as exc:
+            error = exc
+        except BaseException as exc:
+            if step_scope is not None:
+                with contextlib.suppress(TeardownError):
+                    step_scope.close(exc)
+            raise
+        if step_scope is not None:
+            try:
+                step_scope.close(error)
+            except TeardownError as teardown:  # fails a step that had not failed
+                error = error or teardown
+        if error is None:
+            return Outcome(value, None, "", start_ns, time.time_ns(), events)
+        return self._failure(error, start_ns, events)
+
+    async def arun(
+        self, node: NodeSpec, values: Mapping[str, Any], announce: bool = True
+    ) -> Outcome:
+        """Async twin of :meth:`run`: resources (async ones too) open on this loop, and an async
+        node is awaited, so other async nodes overlap with it."""
+        start_ns = time.time_ns()
+        events: list[Any] = (
+            [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
+        )
+        step_scope = self.scope.step_scope() if node.key in self.step_scoped else None
+        scope = step_scope or self.scope
+        value: Any = None
+        error: BaseException | None = None
+        attempt = 0
+        try:
+            for key in node.resource_keys:
+                await scope.aget(key)
+            while True:
+                attempt += 1
+                try:
+                    value = node.fn(**self._kwargs(node, scope, values, events))
+                    if inspect.isawaitable(value):
+                        value = await value
+                    break
+                except Exception as exc:
+                    if not self._retry(node, exc, attempt, start_ns, events):
+                        raise
+            if node.io_manager_key is not None:
+                self._store(node, value, scope, events)
+                if not self.keep_outputs:
+                    value = None
+        except Exception as exc:
+            error = exc
+        except BaseException as exc:  # Ctrl-C, SIGTERM, or the run canceling this step
+            if step_scope is not None:
+                with contextlib.suppress(TeardownError):
+                    await step_scope.aclose(exc)
+            raise
+        if step_scope is not None:
+            try:
+                await step_scope.aclose(error)
+            except TeardownError as teardown:  # fails a step that had not failed
+                error = error or teardown
+        if error is None:
+            return Outcome(value, None, "", start_ns, time.time_ns(), events)
+        return self._failure(error, start_ns, events)
+
+    def failed(self, node: NodeSpec, error: BaseException, announce: bool = True) -> Outcome:
+        """The outcome of a call that failed before the node was called (its resources did not
+        open)."""
+        start_ns = time.time_ns()
+        events: list[Any] = (
+            [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
+        )
+        return self._failure(error, start_ns, events)
+
+    def _failure(self, error: BaseException, start_ns: int, events: list[Any]) -> Outcome:
+        message = self.scope.redact(f"{type(error).__name__}: {error}")
+        return Outcome(None, error, message, start_ns, time.time_ns(), events)
+
+    def _await(self, awaitable: Any) -> Any:
+        """A coroutine returned by a node in a run without an event loop (a sync function
+        returning one): run it on a loop kept for the run."""
+        import asyncio
+
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
+        return self.loop.run_until_complete(awaitable)

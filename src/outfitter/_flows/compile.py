@@ -1,0 +1,125 @@
+"""A :class:`Flow` compiled for the run engine: its tasks as NodeSpecs in a NodeGraph (the same
+form jobs run in), plus what only the flow policy reads: the edges each trigger sees, the
+constants and mapped inputs, the Parameters, the reference and terminal tasks, and the
+resource-manager blocks. Compiled once per shape of the flow (adding a task or an edge makes a
+new one), so repeated ``flow.run()`` calls share it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._definitions.graph import NodeGraph
+from .._definitions.node import InputSpec, NodeSpec
+from .signals import PAUSE, SUCCESS, TRIGGERFAIL
+from .task import Edge, Parameter, Task
+
+if TYPE_CHECKING:
+    from .flow import Flow
+
+__all__ = ["Block", "FlowPlan", "compile_flow"]
+
+_NO_RETRY: tuple[type[BaseException], ...] = (PAUSE, SUCCESS, TRIGGERFAIL)
+"""Signals that end a task at once (SKIP is a SUCCESS); FAIL and RETRY count against retries."""
+
+_CYCLE_HINT = "a task cannot (directly or indirectly) be upstream of itself."
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """The task keys of one resource-manager block."""
+
+    name: str
+    init: str
+    setup: str | None
+    cleanup: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlowPlan:
+    """What a run of the flow needs, built once per shape of the flow."""
+
+    name: str
+    graph: NodeGraph
+    tasks: Mapping[str, Task]
+    edges: Mapping[str, tuple[tuple[Edge, str], ...]]
+    """Per task key: the edges into it, each with its upstream task's key (what triggers see)."""
+    constants: Mapping[str, Mapping[str, tuple[Any, bool]]]
+    parameters: Mapping[str, Parameter]
+    reference: frozenset[str]
+    terminal: frozenset[str]
+    blocks: tuple[Block, ...]
+
+
+def _node(task: Task, flow: Flow, local: bool) -> NodeSpec:
+    key = task.slug
+    assert key is not None  # set when the task was added
+    params = task.params
+    resources = frozenset(r.key for r in params.resources)
+    inputs = [
+        InputSpec(e.key, upstream=e.upstream_task.slug or "", mapped=e.mapped)
+        for e in flow.edges_to(task)
+        if e.key is not None
+    ]
+    inputs += [
+        InputSpec(name, value=value, mapped=mapped)
+        for name, (value, mapped) in flow.constants.get(task, {}).items()
+    ]
+    after = tuple(e.upstream_task.slug or "" for e in flow.edges_to(task) if e.key is None)
+    is_parameter = isinstance(task, Parameter)
+    return NodeSpec(
+        key=key,
+        fn=task.run,
+        kind="parameter" if is_parameter else "task",
+        params=params,
+        inputs=tuple(inputs),
+        resource_keys=resources,
+        context_resource_keys=resources,
+        io_manager_key=None,
+        after=after,
+        description=task.__doc__,
+        tags=dict.fromkeys(sorted(task.tags), ""),
+        max_retries=task.max_retries,
+        retry_delay=float(task.retry_delay),
+        no_retry=_NO_RETRY,
+        trigger=task.trigger,
+        skip_on_upstream_skip=task.skip_on_upstream_skip,
+        local=local,
+        name=task.name,
+    )
+
+
+def compile_flow(flow: Flow) -> FlowPlan:
+    """The :class:`FlowPlan` of ``flow`` as it is now (use ``flow.plan()``, which caches it)."""
+    blocks = tuple(
+        Block(
+            b.name,
+            b.init_task.slug or "",
+            b.setup_task.slug if b.setup_task is not None else None,
+            b.cleanup_task.slug or "",
+        )
+        for b in flow.resource_blocks
+    )
+    local = {k for b in blocks for k in (b.init, b.setup, b.cleanup) if k is not None}
+    tasks = {t.slug or "": t for t in flow.sorted_tasks()}
+    graph = NodeGraph(
+        [_node(t, flow, key in local) for key, t in tasks.items()],
+        f"Flow {flow.name!r}",
+        rank={key: t._id for key, t in tasks.items()},
+        cycle_hint=_CYCLE_HINT,
+    )
+    return FlowPlan(
+        name=flow.name,
+        graph=graph,
+        tasks=tasks,
+        edges={
+            key: tuple((e, e.upstream_task.slug or "") for e in flow.edges_to(t))
+            for key, t in tasks.items()
+        },
+        constants={t.slug or "": c for t, c in flow.constants.items()},
+        parameters={p.name: p for p in flow.parameters()},
+        reference=frozenset(t.slug or "" for t in flow.reference_tasks()),
+        terminal=frozenset(t.slug or "" for t in flow.terminal_tasks()),
+        blocks=blocks,
+    )
