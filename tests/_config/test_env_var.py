@@ -546,3 +546,117 @@ def test_dotenv_secret_is_redacted_like_an_environment_secret(
         assert opened.c.password == SECRET
         assert SECRET not in repr(opened.c)
         assert "password=EnvVar('OFT_EV_PW')" in repr(opened.c)
+
+
+# -- EnvVars in resources, through build_resources -----------------------------------------------
+
+
+class RegionalBucket(of.ConfigurableResource):
+    """Bucket with the region required (no default)."""
+
+    credentials: Credentials
+    region: str
+
+
+class Database(of.ConfigurableResource):
+    table: str
+    schema_name: str = "public"
+    port: int = 5432
+
+
+def test_env_var_refuses_to_be_used_as_text() -> None:
+    """str(), f-strings, format, % and + raise a teaching ConfigError."""
+    var = of.EnvVar("TOKEN")
+    for use in (
+        lambda: str(var),
+        lambda: f"{var}",
+        lambda: format(var, ""),
+        lambda: "x" + var,
+        lambda: var + "x",
+        lambda: "%s" % var,  # noqa: UP031
+    ):
+        with pytest.raises(ConfigError, match="resolved"):
+            use()
+    assert repr(var) == "EnvVar('TOKEN')"
+    assert var == "TOKEN"
+
+
+def test_env_var_typed_variants_and_get_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """int/float/bool variants convert; get_value reads now with a default."""
+    monkeypatch.setenv("N", "7")
+    monkeypatch.setenv("F", "0.5")
+    monkeypatch.setenv("B", "yes")
+    assert of.EnvVar.int("N").get_value() == 7
+    assert of.EnvVar.float("F").get_value() == 0.5
+    assert of.EnvVar.bool("B").get_value() is True
+    assert of.EnvVar("OUTFITTER_TEST_UNSET").get_value("d") == "d"
+
+
+def test_env_vars_resolve_at_open_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """EnvVars resolve in plain fields, typed fields, lists, dicts and nested resources."""
+
+    class Complex(of.ConfigurableResource):
+        port: int
+        hosts: list[str]
+        headers: dict[str, str]
+        credentials: Credentials
+
+    monkeypatch.setenv("PORT", "8080")
+    monkeypatch.setenv("HOST", "h1")
+    monkeypatch.setenv("AUTH", "Bearer x")
+    monkeypatch.setenv("PW", "pw-value")
+    defn = Complex(
+        port=of.EnvVar.int("PORT"),
+        hosts=[of.EnvVar("HOST"), "h2"],
+        headers={"auth": of.EnvVar("AUTH")},
+        credentials=Credentials(username="u", password=of.EnvVar("PW")),
+    )
+    with of.build_resources({"c": defn}) as res:
+        assert res.c.port == 8080
+        assert res.c.hosts == ["h1", "h2"]
+        assert res.c.headers == {"auth": "Bearer x"}
+        assert res.c.credentials.password == "pw-value"
+        assert "pw-value" not in repr(res.c)
+    monkeypatch.setenv("PORT", "9090")
+    with of.build_resources({"c": defn}) as res:
+        assert res.c.port == 9090
+
+
+def test_unset_env_var_names_key_field_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unset variable is a ConfigError naming resource key, field path and variable."""
+    monkeypatch.delenv("BUCKET_PW", raising=False)
+    bucket = RegionalBucket(
+        credentials=Credentials(username="u", password=of.EnvVar("BUCKET_PW")), region="eu"
+    )
+    with pytest.raises(ConfigError) as info, of.build_resources({"bucket": bucket}):
+        pass
+    assert (
+        "resource 'bucket.credentials', field 'password': environment variable BUCKET_PW "
+        "is not set" in str(info.value)
+    )
+
+
+def test_bad_typed_env_var_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value that does not convert names the variable without showing the value."""
+    monkeypatch.setenv("PORT", "secret-not-a-number")
+    with (
+        pytest.raises(ConfigError) as info,
+        of.build_resources({"db": Database(table="t", port=of.EnvVar.int("PORT"))}),
+    ):
+        pass
+    assert "environment variable PORT is not a valid int" in str(info.value)
+    assert "secret-not-a-number" not in str(info.value)
+
+
+def test_dotenv_file_is_read_and_real_environment_wins(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Variables missing from the environment come from .env; the environment wins."""
+    (tmp_path / ".env").write_text("FROM_FILE=file-value\nBOTH=file\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OUTFITTER_ENV_FILE", raising=False)
+    monkeypatch.delenv("FROM_FILE", raising=False)
+    monkeypatch.setenv("BOTH", "env")
+    creds = Credentials(username=of.EnvVar("FROM_FILE"), password=of.EnvVar("BOTH"))
+    with of.build_resources({"c": creds}) as res:
+        assert (res.c.username, res.c.password) == ("file-value", "env")

@@ -376,3 +376,39 @@ def test_opened_resource_sees_code_values_overlaid_by_launch_config(
         assert opened.model_dump() == {**DEFAULTS, **code, **launch}
     if not partial:
         assert bound.model_dump() == {**DEFAULTS, **code}
+
+
+# -- launch config through build_resources -------------------------------------------------------
+
+
+def test_launch_config_merges_per_field_over_code_values() -> None:
+    """Launch config overrides single fields of fully constructed and partial resources."""
+    resources = {"db": Database(table="a", port=1), "p": Database.configure_at_launch(port=2)}
+    launch = {"resources": {"db": {"config": {"port": 9}}, "p": {"config": {"table": "t"}}}}
+    with of.build_resources(resources, resource_config=launch) as res:
+        assert (res.db.table, res.db.port) == ("a", 9)
+        assert (res.p.table, res.p.port) == ("t", 2)
+
+
+def test_launch_config_instance_form() -> None:
+    """RunConfig(resources={key: Cls(...)}) uses the fields given to the instance."""
+    launch = of.RunConfig(resources={"db": Database(table="users")})
+    with of.build_resources({"db": Database.configure_at_launch()}, resource_config=launch) as r:
+        assert r.db.table == "users"
+
+
+def test_bad_launch_config_lists_every_problem_with_an_example() -> None:
+    """Missing, unknown and ill-typed launch config are reported in one error."""
+    resources = {"db": Database.configure_at_launch(), "other": Database(table="x")}
+    launch = {
+        "resources": {"other": {"config": {"port": "nope", "colr": 1}}, "dbb": {"config": {}}}
+    }
+    with pytest.raises(ConfigError) as info:
+        RunScope(resources, launch)
+    text = str(info.value)
+    assert "resource 'db' needs launch config for: table" in text
+    assert "unknown field 'colr'" in text
+    assert "field 'port'" in text
+    assert "'dbb', which is not bound. Did you mean 'db'?" in text
+    assert "RunConfig(resources={'db': Database(table=...)})" in text
+    assert len(info.value.problems) == 4

@@ -1,4 +1,5 @@
-"""ConfigurableResource, ConfigurableResourceFactory, nesting, copy-on-init and secret redaction."""
+"""ConfigurableResource, ConfigurableResourceFactory, nesting, copy-on-init, the resource context
+and secret redaction."""
 
 import functools
 from collections.abc import Iterator
@@ -733,3 +734,223 @@ def test_all_errors_are_outfitter_errors() -> None:
     """Every error raised here derives from OutfitterError."""
     for cls in (ConfigError, DefinitionError, InvocationError, ResourceInitError, TeardownError):
         assert issubclass(cls, OutfitterError)
+
+
+# -- frozen config, nesting, redaction and context, through the public API -----------------------
+
+
+class RegionalBucket(of.ConfigurableResource):
+    """Bucket with the region required (no default)."""
+
+    credentials: Credentials
+    region: str
+
+
+class PlainCounter(of.ConfigurableResource):
+    """Counter without the record of seen values."""
+
+    start: int = 0
+    _value: int = PrivateAttr()
+
+    def setup_for_execution(self, context: of.InitResourceContext) -> None:
+        self._value = self.start
+
+    def bump(self) -> int:
+        self._value += 1
+        return self._value
+
+
+def test_assigning_a_field_points_to_private_attr() -> None:
+    """Resources are frozen; the error names the field and PrivateAttr."""
+    creds = Credentials(username="u", password="p")
+    with pytest.raises(InvocationError, match="cannot assign config field 'username'") as info:
+        creds.username = "x"
+    assert "PrivateAttr" in str(info.value)
+
+
+def test_private_state_lives_on_the_run_copy() -> None:
+    """setup_for_execution state is per run; the definition is never mutated."""
+    counter = PlainCounter(start=10)
+    with of.build_resources({"c": counter}) as first:
+        assert first.c.bump() == 11
+        assert first.c is not counter
+    with of.build_resources({"c": counter}) as second:
+        assert second.c.bump() == 11
+    assert "_value" not in (counter.__pydantic_private__ or {})
+
+
+def test_cached_property_works_and_is_not_carried_into_runs() -> None:
+    """cached_property computes on the object and each run copy recomputes."""
+
+    class Expensive(of.ConfigurableResource):
+        n: int
+
+        @functools.cached_property
+        def square(self) -> int:
+            return self.n * self.n
+
+    defn = Expensive(n=3)
+    assert defn.square == 9
+    with of.build_resources({"e": defn}) as res:
+        assert "square" not in res.e.__dict__
+        assert res.e.square == 9
+
+
+def test_subscripted_base_class_is_accepted() -> None:
+    """ConfigurableResource[T] works as a base class."""
+
+    class Typed(of.ConfigurableResource[dict]):  # type: ignore[type-arg]
+        value: int = 1
+
+    with of.build_resources({"t": Typed()}) as res:
+        assert res.t.value == 1
+
+
+def test_construction_reports_every_problem() -> None:
+    """Wrong type, unknown field and missing field are listed together."""
+    with pytest.raises(ConfigError) as info:
+        Database(port="not-a-number", colour="red")  # type: ignore[call-arg]
+    text = str(info.value)
+    assert "invalid config for Database" in text
+    for field in ("port", "colour", "table"):
+        assert f"field '{field}'" in text
+    assert len(info.value.problems) == 3
+
+
+def test_nested_owned_resource_opens_before_and_closes_after_parent() -> None:
+    """A fully configured nested resource is owned by its parent."""
+    events: list[str] = []
+
+    class Inner(of.ConfigurableResource):
+        def setup_for_execution(self, context: Any) -> None:
+            events.append("open inner")
+
+        def teardown_after_execution(self, context: Any) -> None:
+            events.append("close inner")
+
+    class Outer(of.ConfigurableResource):
+        inner: Inner
+
+        def setup_for_execution(self, context: Any) -> None:
+            assert self.inner is not None
+            events.append("open outer")
+
+        def teardown_after_execution(self, context: Any) -> None:
+            events.append("close outer")
+
+    with of.build_resources({"outer": Outer(inner=Inner())}) as res:
+        assert isinstance(res.outer.inner, Inner)
+    assert events == ["open inner", "open outer", "close outer", "close inner"]
+
+
+def test_nested_resource_bound_at_top_level_is_shared() -> None:
+    """The same object bound under a key is opened once and shared."""
+    creds = Credentials(username="u", password="p")
+    with RunScope(
+        {"creds": creds, "bucket": RegionalBucket(credentials=creds, region="eu")}
+    ) as scope:
+        bucket = scope.get("bucket")
+        assert bucket.credentials is scope.get("creds")
+        assert scope.opened == ("creds", "bucket")
+
+
+def test_partial_nested_resource_gets_launch_config_through_its_key() -> None:
+    """A configure_at_launch() nested resource bound top-level is configured and shared."""
+    creds = Credentials.configure_at_launch()
+    resources = {"credentials": creds, "bucket": RegionalBucket(credentials=creds, region="eu")}
+    launch = of.RunConfig(resources={"credentials": {"config": {"username": "a", "password": "b"}}})
+    with of.build_resources(resources, resource_config=launch) as res:
+        assert res.bucket.credentials.username == "a"
+        assert res.bucket.credentials is res.credentials
+
+
+def test_unbound_partial_nested_resource_is_a_definition_error() -> None:
+    """A nested partial not bound at top level can never be configured."""
+    bucket = RegionalBucket(credentials=Credentials.configure_at_launch(), region="eu")
+    with pytest.raises(DefinitionError, match=r"resource 'bucket', field 'credentials'"):
+        RunScope({"bucket": bucket})
+
+
+def test_optional_nested_resource_accepts_none_by_default() -> None:
+    """Optional nested resources may be None."""
+
+    class MaybeBucket(of.ConfigurableResource):
+        credentials: Credentials | None = None
+
+    with of.build_resources({"b": MaybeBucket()}) as res:
+        assert res.b.credentials is None
+
+
+def test_resource_dependency_holds_the_created_value() -> None:
+    """A ResourceDependency[T] field receives what the nested factory creates."""
+
+    class Conn:
+        pass
+
+    class ConnFactory(of.ConfigurableResourceFactory[Conn]):
+        def create_resource(self, context: Any) -> Conn:
+            return Conn()
+
+    class Repo(of.ConfigurableResource):
+        conn: of.ResourceDependency[Conn]
+
+    with of.build_resources({"repo": Repo(conn=ConnFactory())}) as res:
+        assert isinstance(res.repo.conn, Conn)
+
+
+def test_secret_values_are_redacted_from_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resource error quoting a resolved secret shows *** instead."""
+    monkeypatch.setenv("SECRET_PW", "hunter2-secret")
+
+    class Leaky(of.ConfigurableResource):
+        password: str
+
+        def setup_for_execution(self, context: Any) -> None:
+            raise RuntimeError(f"login failed for {self.password}")
+
+    with (
+        pytest.raises(ResourceInitError) as info,
+        of.build_resources({"leaky": Leaky(password=of.EnvVar("SECRET_PW"))}),
+    ):
+        pass
+    assert "hunter2-secret" not in str(info.value)
+    assert "***" in str(info.value)
+
+    class LeakyClose(of.ConfigurableResource):
+        password: str
+
+        def teardown_after_execution(self, context: Any) -> None:
+            raise RuntimeError(f"logout failed for {self.password}")
+
+    with (
+        pytest.raises(TeardownError) as td,
+        of.build_resources({"leaky": LeakyClose(password=of.EnvVar("SECRET_PW"))}),
+    ):
+        pass
+    assert "hunter2-secret" not in str(td.value)
+
+
+def test_redacted_config_shows_names_and_masks_secrets() -> None:
+    """Recorded config keeps {"env": NAME} and masks SecretStr."""
+
+    class WithSecret(of.ConfigurableResource):
+        token: SecretStr
+        user: str
+
+    shown = redacted_config(WithSecret(token=SecretStr("s3cr3t"), user=of.EnvVar("USER_VAR")))
+    assert shown == {"token": "**********", "user": {"env": "USER_VAR"}}
+
+
+def test_resource_context_is_bound_on_run_copies() -> None:
+    """get_resource_context works inside runs and via with_resource_context."""
+
+    class Paths(of.ConfigurableResource):
+        def run_id(self) -> str | None:
+            return self.get_resource_context().run_id
+
+    with RunScope({"p": Paths()}, run_id="run-1") as scope:
+        assert scope.get("p").run_id() == "run-1"
+    ctx = of.build_init_resource_context(run_id="run-2")
+    assert Paths().with_resource_context(ctx).run_id() == "run-2"
+    with pytest.raises(InvocationError, match="has no resource context"):
+        Paths().run_id()

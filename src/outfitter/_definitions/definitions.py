@@ -10,6 +10,7 @@ from typing import Any
 from .._resources.bindings import is_container, plan_of_bindings, resource_bindings
 from .._resources.configurable import ConfigurableResource, PartialResource
 from .._resources.context import did_you_mean
+from .._resources.io_manager import DEFAULT_IO_MANAGER
 from ..exceptions import DefinitionError, OutfitterError
 from .asset_key import AssetKey
 from .decorators import AssetsDefinition
@@ -122,7 +123,10 @@ class Definitions:
     ) -> None:
         """The resource graph, then what every asset and op asks for (independently of whether
         the jobs resolved, so one round reports everything)."""
-        self._check_plan(bindings, problems)
+        # planned as its jobs will run them (with the default I/O manager), so runs reuse it
+        self._check_plan(
+            {**bindings, "io_manager": bindings.get("io_manager", DEFAULT_IO_MANAGER)}, problems
+        )
         for a in assets:
             own = {**bindings, **a.resource_defs}
             if a.resource_defs:

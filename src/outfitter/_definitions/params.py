@@ -54,7 +54,8 @@ def resource_annotation(annotation: Any) -> tuple[bool, type | None]:
     if found:
         inner, _ = strip_optional(inner)
         origin = typing.get_origin(inner) or inner
-        return True, origin if isinstance(origin, type) else None
+        # Any (a class since Python 3.11) accepts every value: nothing to check
+        return True, origin if isinstance(origin, type) and origin is not Any else None
     if isinstance(annotation, type) and issubclass(annotation, ConfigurableResourceFactory):
         return True, annotation
     return False, None

@@ -159,6 +159,7 @@ class _Driver:
         self.record = instance.record_events
         self.loop: asyncio.AbstractEventLoop | None = None
         self.worker_teardowns: list[TeardownError] = []
+        self.halted: BaseException | None = None
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -173,6 +174,7 @@ class _Driver:
                         self._in_process()
                     else:
                         self._on_pool()
+                        run_error = self.halted
                 except KeyboardInterrupt as exc:
                     canceled, run_error = True, exc
                     self._cancel()
@@ -302,7 +304,7 @@ class _Driver:
             launch.executor, payload, len(self.graph), closed, self._failure_text
         ) as pool:
             while True:
-                while state.has_ready:
+                while state.has_ready and self.halted is None:
                     node = state.next()
                     decision = policy.decide(node)
                     if isinstance(decision, Resolved):
@@ -322,13 +324,18 @@ class _Driver:
                         token = pool.submit(("call", node.key, call, not mapped, what))
                         inflight[token] = (node, i, mapped)
                 if not inflight:
-                    return
+                    break
                 for token, reply in pool.wait(0.5):
                     node, i, mapped = inflight.pop(token)
                     if reply.events:
                         self.record(self.run_id, reply.events)
+                    outcome = reply.value
+                    if outcome.halts and self.halted is None:
+                        # a worker's run scope could not open a resource: as in process, that
+                        # fails the run; no further step starts, running ones finish
+                        self.halted = outcome.error
                     slot = slots[node.key]
-                    slot[i] = reply.value
+                    slot[i] = outcome
                     if all(o is not None for o in slot):
                         del slots[node.key]
                         self._settle(node, slot, mapped)  # type: ignore[arg-type]

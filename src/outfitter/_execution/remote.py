@@ -169,8 +169,32 @@ class WorkerRun:
         return await runner.arun(node, values, announce)
 
     def _loop_run(self, coroutine: Any) -> Any:
-        assert self._loop is not None
-        return self._loop.run_until_complete(coroutine)
+        """Run ``coroutine`` on this worker's loop. When this thread is already running a loop
+        (Dask calls ``Client.run`` functions on its own event loop), ours runs in a helper
+        thread, since a thread runs one loop at a time."""
+        loop = self._loop
+        assert loop is not None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return loop.run_until_complete(coroutine)
+        outcome: list[Any] = []
+        sink = getattr(self._local, "sink", None)
+
+        def target() -> None:
+            self._local.sink = sink  # resource events go to the caller's reply
+            try:
+                outcome.append((True, loop.run_until_complete(coroutine)))
+            except BaseException as exc:
+                outcome.append((False, exc))
+
+        helper = threading.Thread(target=target, name="outfitter-async-close")
+        helper.start()
+        helper.join()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
 
     def _on_loop(self, is_async: bool, runner: StepRunner | None, body: Callable[[], T]) -> T:
         """Run ``body``: async work on this worker's one event loop (one call at a time);

@@ -71,9 +71,10 @@ def step_scoped(graph: NodeGraph, plan: ResourcePlan) -> frozenset[str]:
 class Outcome:
     """How one call of a node ended: ``value`` or ``error`` (with its redacted ``message``),
     when it started and ended, and the events it produced (STEP_START unless the call is a
-    mapped child, retries, I/O), not yet recorded."""
+    mapped child, retries, I/O), not yet recorded. ``halts`` marks a call that could not start
+    because its process's run scope failed to open a resource: that fails the whole run."""
 
-    __slots__ = ("end_ns", "error", "events", "message", "start_ns", "value")
+    __slots__ = ("end_ns", "error", "events", "halts", "message", "start_ns", "value")
 
     def __init__(
         self,
@@ -90,6 +91,7 @@ class Outcome:
         self.start_ns = start_ns
         self.end_ns = end_ns
         self.events = events
+        self.halts = False
 
     @property
     def ok(self) -> bool:
@@ -347,13 +349,15 @@ class StepRunner:
         return self._failure(error, start_ns, events)
 
     def failed(self, node: NodeSpec, error: BaseException, announce: bool = True) -> Outcome:
-        """The outcome of a call that failed before the node was called (its resources did not
-        open)."""
+        """The outcome of a call that could not start: the run-scoped resources it needs did
+        not open in this process (it halts the run)."""
         start_ns = time.time_ns()
         events: list[Any] = (
             [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
         )
-        return self._failure(error, start_ns, events)
+        outcome = self._failure(error, start_ns, events)
+        outcome.halts = True
+        return outcome
 
     def _failure(self, error: BaseException, start_ns: int, events: list[Any]) -> Outcome:
         message = self.scope.redact(f"{type(error).__name__}: {error}")

@@ -40,6 +40,9 @@ PROCESS_SCOPE: ContextVar[RunScope | None] = ContextVar("outfitter_process_scope
 """The long-lived process scope (the daemon's) that runs started in this context share."""
 
 
+_UNOPENED: Any = object()
+
+
 class _State(enum.Enum):
     OPEN = "open"
     CLOSING = "closing"
@@ -157,10 +160,9 @@ class RunScope:
 
     def get(self, key: str) -> Any:
         """The opened resource at ``key``, opening it (and its dependencies) on first ask."""
-        try:
-            return self._values[key]
-        except KeyError:
-            return self._open(key)
+        value = self._values.get(key, _UNOPENED)
+        # opened outside any `except` block, so a failure to open chains no internal KeyError
+        return self._open(key) if value is _UNOPENED else value
 
     def open(self, keys: Any) -> dict[str, Any]:
         """Open several keys (in dependency order, ties by name); returns ``{key: value}``."""
@@ -170,10 +172,8 @@ class RunScope:
 
     async def aget(self, key: str) -> Any:
         """Async twin of :meth:`get`; opens async and sync resources alike."""
-        try:
-            return self._values[key]
-        except KeyError:
-            return await self._aopen(key)
+        value = self._values.get(key, _UNOPENED)
+        return await self._aopen(key) if value is _UNOPENED else value
 
     async def aopen(self, keys: Any) -> dict[str, Any]:
         """Async twin of :meth:`open`."""

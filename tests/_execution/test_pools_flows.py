@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Db, Opens, wait_for_files
+from executor_helpers import Db, Opens, wait_for_files
 
 import outfitter as of
 from outfitter._instance import EventType, RunStatus
@@ -139,7 +139,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, {tests!r})
 import outfitter as of
-from conftest import Db
+from executor_helpers import Db
 
 def make(i):
     def step(db: Db) -> int:

@@ -1,13 +1,12 @@
-"""Helpers for executor tests: a resource that logs its opens and closes with the pid of the
-process that ran them, to a file every worker process can append to."""
+"""Helpers for the executor tests (imported by name; a module name no other test directory uses,
+so worker processes unpickle ``Db`` from here): a resource that logs its opens and closes with
+the pid of the process that ran them, to a file every worker process can append to."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 import outfitter as of
 
@@ -43,11 +42,6 @@ class Opens:
 
     def pids(self, kind: str) -> list[int]:
         return sorted(pid for k, pid in self.lines() if k == kind)
-
-
-@pytest.fixture
-def opens(tmp_path: Path) -> Opens:
-    return Opens(tmp_path / "opens.log")
 
 
 def wait_for_files(paths: list[Path], timeout: float = 30.0, alive: Any = None) -> bool:
