@@ -379,3 +379,21 @@ def test_cycles_name_the_path_for_jobs_and_flows() -> None:
         flow.add_edge(c, a, key="x")
     assert "has a cycle among tasks: 'c' -> 'a' -> 'b' -> 'c'" in str(info.value)
     assert flow.sorted_tasks() == (a, b, c)  # the refused edge was not added
+
+
+def test_an_executor_that_is_not_one_is_refused_before_anything_runs() -> None:
+    """`@job(executor_def="dask")` ran in process silently; it is an InvocationError naming
+    the job (as flow.run(executor="dask") already was), before any record."""
+
+    @of.op
+    def one() -> int:
+        return 1
+
+    @of.job(executor_def="dask")
+    def misconfigured() -> None:
+        one()
+
+    with of.Instance.ephemeral() as instance:
+        with pytest.raises(InvocationError, match="job 'misconfigured': 'dask' is not an executor"):
+            misconfigured.execute(instance=instance)
+        assert instance.get_runs() == []

@@ -240,7 +240,7 @@ class JobDefinition:
         process."""
         from .._execution.executors import select_executor
 
-        executor = select_executor(self.executor_def, run_config)
+        executor = select_executor(self.executor_def, run_config, f"job {self.name!r}")
         return self._run(run_config, resources, instance, raise_on_error, tags, executor)
 
     def _run(

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +80,8 @@ class Launch:
     record_config: Any
     tags: Mapping[str, str]
     executor: ExecutorDefinition
-    policy: Any
-    """A :class:`~outfitter._execution.state.Policy` (JobPolicy or FlowPolicy), fresh per run."""
+    policy: Policy
+    """The run's policy (a JobPolicy or a FlowPolicy), fresh per run."""
 
     @property
     def in_process(self) -> bool:
@@ -234,20 +234,16 @@ class _Driver:
         """Async steps whose upstream finished run concurrently on this loop; sync steps run
         one at a time between them."""
         await self.scope.aopen(needed)
-        state, policy = self.state, self.policy
+        state = self.state
         running: dict[asyncio.Future[list[Outcome]], tuple[NodeSpec, bool]] = {}
         try:
             while True:
                 while state.has_ready:
                     node = state.next()
-                    decision = policy.decide(node)
-                    if isinstance(decision, Resolved):
-                        self._resolve(node, decision)
+                    taken = self._take(node)
+                    if taken is None:
                         continue
-                    mapped = type(decision) is list
-                    calls: list[dict[str, Any]] = decision if mapped else [decision]  # type: ignore[assignment,list-item]
-                    if mapped:
-                        self._announce(node)
+                    calls, mapped = taken
                     if node.params.is_async:
                         running[asyncio.ensure_future(self._acalls(node, calls, mapped))] = (
                             node,
@@ -297,7 +293,7 @@ class _Driver:
         )
         self.scope.open(self._needed())
         self.instance.flush()  # workers' events follow the run's start in the record
-        state, policy, runner = self.state, self.policy, self.runner
+        state, runner = self.state, self.runner
         inflight: dict[int, tuple[NodeSpec, int, bool]] = {}
         slots: dict[str, list[Outcome | None]] = {}
         with worker_pool(
@@ -306,14 +302,10 @@ class _Driver:
             while True:
                 while state.has_ready and self.halted is None:
                     node = state.next()
-                    decision = policy.decide(node)
-                    if isinstance(decision, Resolved):
-                        self._resolve(node, decision)
+                    taken = self._take(node)
+                    if taken is None:
                         continue
-                    mapped = type(decision) is list
-                    calls: list[dict[str, Any]] = decision if mapped else [decision]  # type: ignore[assignment,list-item]
-                    if mapped:
-                        self._announce(node)
+                    calls, mapped = taken
                     if node.local:
                         outcomes = [runner.run(node, c, not mapped) for c in calls]
                         self._settle(node, outcomes, mapped)
@@ -346,6 +338,18 @@ class _Driver:
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
+    def _take(self, node: NodeSpec) -> tuple[list[dict[str, Any]], bool] | None:
+        """Ask the policy about a ready node: a node it resolves is recorded here (None);
+        otherwise its calls, and whether they are a mapped node's children (announced now)."""
+        decision = self.policy.decide(node)
+        if isinstance(decision, Resolved):
+            self._resolve(node, decision)
+            return None
+        if isinstance(decision, list):
+            self._announce(node)
+            return decision, True
+        return [decision], False
+
     def _announce(self, node: NodeSpec) -> None:
         """STEP_START of a mapped node (its children's calls do not announce themselves)."""
         self.instance.report_event(self.run_id, _START, step_key=node.key)
@@ -376,15 +380,9 @@ class _Driver:
     def _cancel(self) -> None:
         """After Ctrl-C / SIGTERM: the cleanups the policy still owes (a flow's resource
         managers whose setup succeeded), each run once, here."""
-        cancel: Callable[[NodeGraph], list[tuple[str, dict[str, Any]]]] | None = getattr(
-            self.policy, "cancel", None
-        )
-        if cancel is None:
-            return
-        for key, values in cancel(self.graph):
-            node = self.graph.by_key[key]
-            outcome = self.runner.run(node, values)
-            self.policy.cleaned_up(key, outcome)  # type: ignore[attr-defined]
+        for key, values in self.policy.cancel(self.graph):
+            outcome = self.runner.run(self.graph.by_key[key], values)
+            self.policy.cleaned_up(key, outcome)
             self.record(self.run_id, outcome.events)
 
     def _close(self, failure: BaseException | None) -> TeardownError | None:

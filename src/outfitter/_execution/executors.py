@@ -83,11 +83,13 @@ _KNOWN = {
 }
 
 
-def select_executor(default: Any, run_config: Any) -> ExecutorDefinition:
-    """The executor for a run: the run config's ``execution`` section, else ``default``."""
+def select_executor(default: Any, run_config: Any, owner: str = "this run") -> ExecutorDefinition:
+    """The executor for a run: the run config's ``execution`` section, else ``default`` (an
+    executor definition, or None for in process; anything else is refused)."""
     from .._config.run_config import RunConfig
     from ..exceptions import ConfigError
 
+    check_executor(default, owner)
     execution: Any = None
     if isinstance(run_config, RunConfig):
         execution = run_config.execution or None

@@ -70,7 +70,7 @@ def materialize(
         instance,
         tags,
         raise_on_error,
-        select_executor(executor, run_config),
+        select_executor(executor, run_config, "materialize()"),
     )
 
 

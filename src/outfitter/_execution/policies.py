@@ -82,6 +82,13 @@ class JobPolicy:
     def failed(self) -> bool:
         return bool(self.failures)
 
+    def cancel(self, graph: NodeGraph) -> list[tuple[str, dict[str, Any]]]:
+        """A job owes nothing at cancel: its resources close with the run scope."""
+        return []
+
+    def cleaned_up(self, key: str, outcome: Outcome) -> None:  # pragma: no cover - never called
+        """Jobs hand out no cancel calls."""
+
     def outputs(self) -> dict[str, Any]:
         """The outputs of the steps that succeeded."""
         failed = self.failures

@@ -67,6 +67,15 @@ class Policy(Protocol):
         """Whether a node failed (the run's status is then FAILURE)."""
         ...
 
+    def cancel(self, graph: NodeGraph) -> list[tuple[str, dict[str, Any]]]:
+        """After Ctrl-C / SIGTERM: the calls still owed, ``(node key, inputs)`` (a flow's
+        resource-manager cleanups); each is handed out at most once."""
+        ...
+
+    def cleaned_up(self, key: str, outcome: Outcome) -> None:
+        """Record how a call handed out by :meth:`cancel` went."""
+        ...
+
 
 class RunState:
     """Readiness and results of one run of ``graph``: ``next()`` gives the next ready node
