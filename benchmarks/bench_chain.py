@@ -87,7 +87,11 @@ def run(job: Any) -> float:
 
 
 def run_materialize(assets: list[of.AssetsDefinition]) -> float:
-    """materialize_to_memory(): the graph is planned inside the call."""
+    """materialize_to_memory() on assets it has not seen: the graph is planned inside the call
+    (later calls over the same assets reuse the plan, as a job does)."""
+    from outfitter._definitions import selection
+
+    selection._GRAPHS.clear()
     with of.Instance.ephemeral() as instance:
         gc.collect()
         start = time.perf_counter()

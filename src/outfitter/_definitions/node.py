@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._resources.asset_key import AssetKey
 from .params import Params
@@ -30,11 +30,11 @@ class _NoDefault:
 NO_DEFAULT: Any = _NoDefault()
 
 
-@dataclass(frozen=True, slots=True)
-class InputSpec:
+class InputSpec(NamedTuple):
     """Where one input of a node comes from: an upstream node's output (``upstream``, the node
     key), an asset (``asset_key``, resolved to a node or loaded through the I/O manager), or a
-    constant ``value``. A ``mapped`` input is iterated: the node runs once per element."""
+    constant ``value``. A ``mapped`` input is iterated: the node runs once per element.
+    (A named tuple: immutable, and cheap to make for every input of every compiled node.)"""
 
     name: str
     upstream: str | None = None
@@ -44,7 +44,7 @@ class InputSpec:
     mapped: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, init=False)
 class NodeSpec:
     """One step of a graph.
 
@@ -86,17 +86,62 @@ class NodeSpec:
     label: str = field(init=False)
     """``asset 'a/b'``, ``op 'x'``, ``task 'y'``: how errors name this node."""
 
-    def __post_init__(self) -> None:
-        setattr_ = object.__setattr__
-        upstream = [i.upstream for i in self.inputs if i.upstream is not None]
-        upstream += self.after
+    def __init__(
+        self,
+        key: str,
+        fn: Callable[..., Any],
+        kind: str,
+        params: Params,
+        inputs: tuple[InputSpec, ...] = (),
+        resource_keys: frozenset[str] = frozenset(),
+        context_resource_keys: frozenset[str] = frozenset(),
+        io_manager_key: str | None = "io_manager",
+        asset_key: AssetKey | None = None,
+        config_type: Any = None,
+        after: tuple[str, ...] = (),
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        max_retries: int = 0,
+        retry_delay: float = 0.0,
+        no_retry: tuple[type[BaseException], ...] = (),
+        trigger: Callable[..., Any] | None = None,
+        skip_on_upstream_skip: bool = False,
+        local: bool = False,
+        name: str = "",
+    ) -> None:
+        # One update of the instance dict instead of a frozen-dataclass setattr per field: a
+        # flow compiles a NodeSpec per task, so this is on the path of its first run.
+        upstream = [i.upstream for i in inputs if i.upstream is not None]
+        upstream += after
         if len(set(upstream)) != len(upstream):  # an op taking one upstream output twice
             upstream = list(dict.fromkeys(upstream))
-        setattr_(self, "upstream", tuple(upstream))
-        setattr_(self, "mapped", any(i.mapped for i in self.inputs))
-        if not self.name:
-            setattr_(self, "name", self.key)
-        if self.asset_key is not None:
-            setattr_(self, "label", f"asset {self.asset_key.to_user_string()!r}")
-        else:
-            setattr_(self, "label", f"{self.kind} {self.name!r}")
+        name = name or key
+        self.__dict__.update(
+            key=key,
+            fn=fn,
+            kind=kind,
+            params=params,
+            inputs=inputs,
+            resource_keys=resource_keys,
+            context_resource_keys=context_resource_keys,
+            io_manager_key=io_manager_key,
+            asset_key=asset_key,
+            config_type=config_type,
+            after=after,
+            description=description,
+            tags={} if tags is None else tags,
+            max_retries=max_retries,
+            retry_delay=retry_delay,
+            no_retry=no_retry,
+            trigger=trigger,
+            skip_on_upstream_skip=skip_on_upstream_skip,
+            local=local,
+            name=name,
+            upstream=tuple(upstream),
+            mapped=any(i.mapped for i in inputs),
+            label=(
+                f"asset {asset_key.to_user_string()!r}"
+                if asset_key is not None
+                else f"{kind} {name!r}"
+            ),
+        )

@@ -223,7 +223,7 @@ class _Driver:
         while (node := pop()) is not None:
             decision = decide(node)
             if type(decision) is dict:
-                self._settle(node, (run(node, decision),), False)
+                self._settle_one(node, run(node, decision))
             elif type(decision) is list:
                 self._announce(node)
                 self._settle(node, [run(node, call, False) for call in decision], True)
@@ -353,6 +353,16 @@ class _Driver:
     def _announce(self, node: NodeSpec) -> None:
         """STEP_START of a mapped node (its children's calls do not announce themselves)."""
         self.instance.report_event(self.run_id, _START, step_key=node.key)
+
+    def _settle_one(self, node: NodeSpec, outcome: Outcome) -> None:
+        """:meth:`_settle` for the common case, one call (the in-process hot path)."""
+        result, event, message = self.policy.settle(node, (outcome,), False)
+        events = outcome.events
+        end = outcome.end_ns
+        duration = (end - outcome.start_ns) / 1e9
+        events.append((end // 1000, event, node.key, None, message, duration, None))
+        self.record(self.run_id, events)
+        self.state.finish(node.key, result)
 
     def _settle(self, node: NodeSpec, outcomes: Sequence[Outcome], mapped: bool) -> None:
         """Record how ``node`` ended (its calls' events, then the policy's verdict, in one

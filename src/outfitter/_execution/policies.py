@@ -129,7 +129,7 @@ class FlowPolicy:
     list runs once per element; signals set a task's state; the flow's state comes from its
     reference tasks. States given for a restart are reused as they are."""
 
-    __slots__ = ("cleaned", "parameters", "plan", "results", "reused")
+    __slots__ = ("_final", "cleaned", "parameters", "plan", "results", "reused")
 
     def __init__(
         self, plan: FlowPlan, parameters: Mapping[str, Any], reused: Mapping[str, State]
@@ -139,6 +139,7 @@ class FlowPolicy:
         self.reused = reused
         self.results: dict[str, State] = {}
         self.cleaned: set[str] = set()
+        self._final: State | None = None
 
     def decide(self, node: NodeSpec) -> Decision:
         key = node.key
@@ -202,7 +203,8 @@ class FlowPolicy:
         return None
 
     def failed(self) -> bool:
-        return not self.final_state().is_successful()
+        self._final = self.final_state()  # asked once the run is over: kept for the result
+        return not self._final.is_successful()
 
     # -- cancel --------------------------------------------------------------------------------
 
@@ -247,6 +249,8 @@ class FlowPolicy:
     def final_state(self) -> State:
         """The flow's state from its terminal and reference tasks (Prefect 1's rules); its
         ``result`` maps every task to its state."""
+        if self._final is not None:
+            return self._final
         tasks = self.plan.tasks
         states = self.results
         result = {tasks[k]: s for k, s in states.items()}

@@ -30,7 +30,7 @@ from .._resources.spec import ResourcePlan
 from ..exceptions import TeardownError
 from .context import AssetExecutionContext, OpExecutionContext, StepResources
 
-__all__ = ["Outcome", "StepRunner", "resource_listener", "step_scoped"]
+__all__ = ["HaltingOutcome", "Outcome", "StepRunner", "resource_listener", "step_scoped"]
 
 _START = EventType.STEP_START
 _RETRY = EventType.STEP_RETRY
@@ -74,7 +74,9 @@ class Outcome:
     mapped child, retries, I/O), not yet recorded. ``halts`` marks a call that could not start
     because its process's run scope failed to open a resource: that fails the whole run."""
 
-    __slots__ = ("end_ns", "error", "events", "halts", "message", "start_ns", "value")
+    __slots__ = ("end_ns", "error", "events", "message", "start_ns", "value")
+
+    halts = False
 
     def __init__(
         self,
@@ -91,7 +93,6 @@ class Outcome:
         self.start_ns = start_ns
         self.end_ns = end_ns
         self.events = events
-        self.halts = False
 
     @property
     def ok(self) -> bool:
@@ -105,6 +106,15 @@ class Outcome:
 
     def __repr__(self) -> str:
         return f"Outcome({'ok' if self.error is None else self.message})"
+
+
+class HaltingOutcome(Outcome):
+    """The outcome of a call that could not start because its process's run scope failed to
+    open a resource: it fails the whole run, as a failed setup does in process."""
+
+    __slots__ = ()
+
+    halts = True
 
 
 class StepRunner:
@@ -216,7 +226,8 @@ class StepRunner:
         events.append((time.time_ns() // 1000, _LOADED, node.key, None, inp.name, None, None))
         return value
 
-    def _store(self, node: NodeSpec, value: Any, scope: RunScope, events: list[Any]) -> None:
+    def _store(self, node: NodeSpec, value: Any, scope: RunScope, events: list[Any]) -> int:
+        """Hand the output to the node's I/O manager; returns when that finished (ns)."""
         key = node.io_manager_key
         assert key is not None
         manager = scope.get(key)
@@ -234,11 +245,13 @@ class StepRunner:
             instance=self.instance,
         )
         manager.handle_output(context, value)
-        end_us = time.time_ns() // 1000
+        end_ns = time.time_ns()
+        end_us = end_ns // 1000
         events.append((end_us, _HANDLED, node.key, None, "", None, None))
         if node.asset_key is not None:
             text = node.asset_key.to_user_string()
             events.append((end_us, _MATERIALIZED, node.key, None, text, None, None))
+        return end_ns
 
     # -- one call ------------------------------------------------------------------------------
 
@@ -270,6 +283,7 @@ class StepRunner:
         value: Any = None
         error: BaseException | None = None
         attempt = 0
+        end_ns = 0  # set by the I/O manager's handoff, which ends a successful step
         try:
             while True:
                 attempt += 1
@@ -282,7 +296,7 @@ class StepRunner:
                     if not self._retry(node, exc, attempt, start_ns, events):
                         raise
             if node.io_manager_key is not None:
-                self._store(node, value, scope, events)
+                end_ns = self._store(node, value, scope, events)
                 if not self.keep_outputs:
                     value = None
         except Exception as exc:
@@ -293,12 +307,13 @@ class StepRunner:
                     step_scope.close(exc)
             raise
         if step_scope is not None:
+            end_ns = 0  # the step ends once its step-scoped resources closed
             try:
                 step_scope.close(error)
             except TeardownError as teardown:  # fails a step that had not failed
                 error = error or teardown
         if error is None:
-            return Outcome(value, None, "", start_ns, time.time_ns(), events)
+            return Outcome(value, None, "", start_ns, end_ns or time.time_ns(), events)
         return self._failure(error, start_ns, events)
 
     async def arun(
@@ -355,9 +370,8 @@ class StepRunner:
         events: list[Any] = (
             [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
         )
-        outcome = self._failure(error, start_ns, events)
-        outcome.halts = True
-        return outcome
+        message = self.scope.redact(f"{type(error).__name__}: {error}")
+        return HaltingOutcome(None, error, message, start_ns, time.time_ns(), events)
 
     def _failure(self, error: BaseException, start_ns: int, events: list[Any]) -> Outcome:
         message = self.scope.redact(f"{type(error).__name__}: {error}")

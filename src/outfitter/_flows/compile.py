@@ -52,21 +52,21 @@ class FlowPlan:
     blocks: tuple[Block, ...]
 
 
-def _node(task: Task, flow: Flow, local: bool) -> NodeSpec:
+def _node(task: Task, edges: list[Edge], constants: Mapping[str, Any], local: bool) -> NodeSpec:
     key = task.slug
     assert key is not None  # set when the task was added
     params = task.params
     resources = frozenset(r.key for r in params.resources)
     inputs = [
         InputSpec(e.key, upstream=e.upstream_task.slug or "", mapped=e.mapped)
-        for e in flow.edges_to(task)
+        for e in edges
         if e.key is not None
     ]
-    inputs += [
-        InputSpec(name, value=value, mapped=mapped)
-        for name, (value, mapped) in flow.constants.get(task, {}).items()
-    ]
-    after = tuple(e.upstream_task.slug or "" for e in flow.edges_to(task) if e.key is None)
+    if constants:
+        inputs += [
+            InputSpec(name, value=value, mapped=mapped)
+            for name, (value, mapped) in constants.items()
+        ]
     is_parameter = isinstance(task, Parameter)
     return NodeSpec(
         key=key,
@@ -77,9 +77,9 @@ def _node(task: Task, flow: Flow, local: bool) -> NodeSpec:
         resource_keys=resources,
         context_resource_keys=resources,
         io_manager_key=None,
-        after=after,
+        after=tuple(e.upstream_task.slug or "" for e in edges if e.key is None),
         description=task.__doc__,
-        tags=dict.fromkeys(sorted(task.tags), ""),
+        tags=dict.fromkeys(sorted(task.tags), "") if task.tags else {},
         max_retries=task.max_retries,
         retry_delay=float(task.retry_delay),
         no_retry=_NO_RETRY,
@@ -102,9 +102,11 @@ def compile_flow(flow: Flow) -> FlowPlan:
         for b in flow.resource_blocks
     )
     local = {k for b in blocks for k in (b.init, b.setup, b.cleanup) if k is not None}
-    tasks = {t.slug or "": t for t in flow.sorted_tasks()}
+    tasks = {t.slug or "": t for t in flow.tasks_in_creation_order()}  # NodeGraph sorts them
+    edges = {key: flow.edges_to(t) for key, t in tasks.items()}
+    constants = {t.slug or "": c for t, c in flow.constants.items()}
     graph = NodeGraph(
-        [_node(t, flow, key in local) for key, t in tasks.items()],
+        [_node(t, edges[key], constants.get(key, {}), key in local) for key, t in tasks.items()],
         f"Flow {flow.name!r}",
         rank={key: t._id for key, t in tasks.items()},
         cycle_hint=_CYCLE_HINT,
@@ -114,10 +116,10 @@ def compile_flow(flow: Flow) -> FlowPlan:
         graph=graph,
         tasks=tasks,
         edges={
-            key: tuple((e, e.upstream_task.slug or "") for e in flow.edges_to(t))
-            for key, t in tasks.items()
+            key: tuple((e, e.upstream_task.slug or "") for e in in_edges)
+            for key, in_edges in edges.items()
         },
-        constants={t.slug or "": c for t, c in flow.constants.items()},
+        constants=constants,
         parameters={p.name: p for p in flow.parameters()},
         reference=frozenset(t.slug or "" for t in flow.reference_tasks()),
         terminal=frozenset(t.slug or "" for t in flow.terminal_tasks()),

@@ -115,6 +115,10 @@ class Flow:
         """Every task of the flow."""
         return set(self._tasks)
 
+    def tasks_in_creation_order(self) -> list[Task]:
+        """Every task of the flow, in the order they were added."""
+        return list(self._tasks)
+
     @property
     def edges(self) -> set[Edge]:
         """Every edge of the flow."""

@@ -40,9 +40,6 @@ PROCESS_SCOPE: ContextVar[RunScope | None] = ContextVar("outfitter_process_scope
 """The long-lived process scope (the daemon's) that runs started in this context share."""
 
 
-_UNOPENED: Any = object()
-
-
 class _State(enum.Enum):
     OPEN = "open"
     CLOSING = "closing"
@@ -160,9 +157,11 @@ class RunScope:
 
     def get(self, key: str) -> Any:
         """The opened resource at ``key``, opening it (and its dependencies) on first ask."""
-        value = self._values.get(key, _UNOPENED)
+        values = self._values
+        if key in values:
+            return values[key]
         # opened outside any `except` block, so a failure to open chains no internal KeyError
-        return self._open(key) if value is _UNOPENED else value
+        return self._open(key)
 
     def open(self, keys: Any) -> dict[str, Any]:
         """Open several keys (in dependency order, ties by name); returns ``{key: value}``."""
@@ -172,8 +171,10 @@ class RunScope:
 
     async def aget(self, key: str) -> Any:
         """Async twin of :meth:`get`; opens async and sync resources alike."""
-        value = self._values.get(key, _UNOPENED)
-        return await self._aopen(key) if value is _UNOPENED else value
+        values = self._values
+        if key in values:
+            return values[key]
+        return await self._aopen(key)
 
     async def aopen(self, keys: Any) -> dict[str, Any]:
         """Async twin of :meth:`open`."""
