@@ -247,3 +247,19 @@ def test_override_resources_on_a_dict() -> None:
     ):
         pass
     assert resources == original
+
+
+def test_recorder_records_order_and_can_fail() -> None:
+    """ResourceRecorder resources record open/close and fail on request."""
+    rec = ResourceRecorder()
+    resources = {"db": rec.resource("db"), "api": rec.resource("api", requires=["db"])}
+    with of.build_resources(resources):
+        pass
+    assert rec.events == [("open", "db"), ("open", "api"), ("close", "api"), ("close", "db")]
+    failing = ResourceRecorder()
+    with (
+        pytest.raises(of.exceptions.ResourceInitError),
+        of.build_resources({"x": failing.resource("x", fail_on="open")}),
+    ):
+        pass
+    assert failing.events == []

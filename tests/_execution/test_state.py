@@ -109,7 +109,7 @@ def _flow() -> tuple[of.Flow, of.Task, of.Task, of.Task]:
 
 def test_the_flow_policy_maps_and_evaluates_triggers() -> None:
     flow, n, doubled, alarm = _flow()
-    plan = flow.plan()
+    plan = flow._plan()
     policy = FlowPolicy(plan, {}, {})
     node = plan.graph.by_key[n.slug or ""]
     assert policy.decide(node) == {}
@@ -148,7 +148,7 @@ def test_reused_states_and_parameters_resolve_without_running() -> None:
 
     with of.Flow("p") as flow:
         out = inc(of.Parameter("x", default=1))
-    plan = flow.plan()
+    plan = flow._plan()
     policy = FlowPolicy(plan, {"x": 5}, {out.slug or "": of.Success(result=9)})
     param = policy.decide(plan.graph.by_key["x"])
     assert isinstance(param, Resolved)

@@ -22,7 +22,7 @@ def test_tasks_become_nodes_with_their_rules() -> None:
         n = of.Parameter("n", default=1)
         loaded = load(n)
         report(loaded, upstream_tasks=[n])
-    plan = flow.plan()
+    plan = flow._plan()
     node = plan.graph.by_key[loaded.slug or ""]
     assert node.kind == "task"
     assert node.name == "load"
@@ -44,7 +44,7 @@ def scale(x: int, factor: int) -> int:
 def test_constants_and_mapped_inputs_are_inputs_too() -> None:
     with of.Flow("m") as flow:
         mapped = scale.map([1, 2], factor=of.unmapped(10))
-    node = flow.plan().graph.by_key[mapped.slug or ""]
+    node = flow._plan().graph.by_key[mapped.slug or ""]
     assert node.mapped
     assert sorted((i.name, i.mapped, i.value) for i in node.inputs) == [
         ("factor", False, 10),
@@ -55,11 +55,11 @@ def test_constants_and_mapped_inputs_are_inputs_too() -> None:
 def test_the_plan_is_rebuilt_only_when_the_flow_changes() -> None:
     with of.Flow("c") as flow:
         first = load(1)
-    plan = flow.plan()
-    assert flow.plan() is plan
+    plan = flow._plan()
+    assert flow._plan() is plan
     report(first, flow=flow)
-    assert flow.plan() is not plan
-    assert len(flow.plan().graph) == 2
+    assert flow._plan() is not plan
+    assert len(flow._plan().graph) == 2
 
 
 def test_resource_manager_tasks_run_in_the_coordinating_process() -> None:
@@ -77,7 +77,7 @@ def test_resource_manager_tasks_run_in_the_coordinating_process() -> None:
 
     with of.Flow("rm") as flow, Scratch() as buffer:
         filled = fill(buffer)
-    plan = flow.plan()
+    plan = flow._plan()
     local = {n.name for n in plan.graph.nodes if n.local}
     assert local == {"Scratch", "Scratch.setup", "Scratch.cleanup"}
     assert not plan.graph.by_key[filled.slug or ""].local

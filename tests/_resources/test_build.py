@@ -484,3 +484,16 @@ def test_build_resources_passes_run_id_and_instance_to_resources() -> None:
     with of.build_resources({"p": probe}, instance=instance, run_id="r-42"):
         pass
     assert seen == [("r-42", instance)]
+
+
+def test_build_resources_closes_on_error_and_reports_teardown_as_note() -> None:
+    """The block's exception propagates with a note naming a failed teardown."""
+
+    @of.resource
+    def bad_close(context: Any) -> Iterator[int]:
+        yield 1
+        raise RuntimeError("close failed")
+
+    with pytest.raises(ValueError, match="block") as info, of.build_resources({"b": bad_close}):
+        raise ValueError("block")
+    assert any("'b'" in note for note in info.value.__notes__)

@@ -394,3 +394,52 @@ def test_from_resource_context_cm_works_for_resources_without_teardown() -> None
     )
     with Client.from_resource_context_cm(ctx) as client:
         assert client.credentials.user == "x"
+
+
+def test_build_init_resource_context_plain_and_with() -> None:
+    """Plain use works for values; resources needing cleanup require `with`."""
+    plain = of.build_init_resource_context(config={"a": 1}, resources={"token": "t"}, run_id="r")
+    assert (plain.resource_config, plain.resources.token, plain.run_id) == ({"a": 1}, "t", "r")
+    events: list[str] = []
+
+    @of.resource
+    def conn(context: Any) -> Iterator[str]:
+        events.append("open")
+        yield "conn"
+        events.append("close")
+
+    needs_with = of.build_init_resource_context(resources={"conn": conn})
+    with pytest.raises(InvocationError) as info:
+        needs_with.resources
+    assert "with build_init_resource_context(" in str(info.value)
+    with of.build_init_resource_context(resources={"conn": conn}) as ctx:
+        assert ctx.resources.conn == "conn"
+    assert events == ["open", "close"]
+
+
+def test_from_resource_context_and_its_cm_form() -> None:
+    """Configurable resources build from an init context, nested fields from its resources."""
+    events: list[str] = []
+
+    class Creds(of.ConfigurableResource):
+        user: str
+
+    class Client(of.ConfigurableResource):
+        creds: Creds
+        region: str
+
+        def teardown_after_execution(self, context: Any) -> None:
+            events.append("teardown")
+
+    creds = Creds(user="u")
+    ctx = of.build_init_resource_context(config={"region": "eu"}, resources={"creds": creds})
+    with pytest.raises(InvocationError, match="from_resource_context_cm"):
+        Client.from_resource_context(ctx)
+    with Client.from_resource_context_cm(ctx) as client:
+        assert (client.region, client.creds.user) == ("eu", "u")
+    assert events == ["teardown"]
+
+    class Simple(of.ConfigurableResource):
+        region: str
+
+    assert Simple.from_resource_context(ctx).region == "eu"

@@ -5,6 +5,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
+from unittest.mock import MagicMock
 
 import pytest
 from pydantic import BaseModel
@@ -405,3 +406,53 @@ def test_step_scoped_resource_opens_fresh_in_each_step_scope() -> None:
             with run_scope.step_scope() as step:
                 step.get("tx")
     assert events == ["open 0", "close 0", "open 1", "close 1"]
+
+
+def test_resource_definition_config_schemas() -> None:
+    """Schemas as dict, pydantic model and single type validate launch config."""
+
+    class Model(BaseModel):
+        path: str
+
+    by_dict = of.ResourceDefinition(lambda c: c.resource_config, config_schema={"n": int})
+    by_model = of.ResourceDefinition(lambda c: c.resource_config.path, config_schema=Model)
+    by_type = of.ResourceDefinition(lambda c: c.resource_config, config_schema=int)
+    config = {"d": {"config": {"n": "3"}}, "m": {"config": {"path": "p"}}, "t": {"config": 5}}
+    with of.build_resources({"d": by_dict, "m": by_model, "t": by_type}, config) as res:
+        assert (res.d, res.m, res.t) == ({"n": 3}, "p", 5)
+    with pytest.raises(ConfigError) as info:
+        of.build_resources({"d": by_dict})
+    assert "resource 'd' needs config for: n" in str(info.value)
+    with pytest.raises(ConfigError, match="resource 'd', field 'n'"):
+        of.build_resources({"d": by_dict}, {"d": {"config": {"n": "x"}}})
+
+
+def test_required_resource_keys_and_did_you_mean() -> None:
+    """Declared keys are reachable from the context; others say which exist."""
+
+    @of.resource(required_resource_keys={"token"})
+    def client(context: of.InitResourceContext) -> str:
+        with pytest.raises(MissingResourceError, match="Did you mean 'token'"):
+            context.resources.tokn
+        return f"client({context.resources.token})"
+
+    with of.build_resources({"client": client, "token": "t"}) as res:
+        assert res.client == "client(t)"
+
+
+def test_hardcoded_and_mock_resources() -> None:
+    """hardcoded_resource is its value; mock_resource is a fresh MagicMock per scope."""
+    resources = {
+        "h": of.ResourceDefinition.hardcoded_resource({"a": 1}),
+        "m": of.ResourceDefinition.mock_resource(),
+    }
+    with of.build_resources(resources) as first, of.build_resources(resources) as second:
+        assert first.h == {"a": 1}
+        assert isinstance(first.m, MagicMock)
+        assert first.m is not second.m
+
+
+def test_invalid_scope_is_a_definition_error() -> None:
+    """An unknown scope names the valid ones."""
+    with pytest.raises(DefinitionError, match="unknown scope 'weekly'"):
+        of.resource(scope="weekly")(lambda: 1)

@@ -7,10 +7,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
-from unittest.mock import MagicMock
 
 import pytest
-from pydantic import BaseModel, PrivateAttr
+from pydantic import PrivateAttr
 
 import outfitter as of
 from outfitter._resources.lifecycle import (
@@ -22,10 +21,8 @@ from outfitter._resources.lifecycle import (
 )
 from outfitter._resources.scope import RunScope
 from outfitter.exceptions import (
-    ConfigError,
     DefinitionError,
     InvocationError,
-    MissingResourceError,
     ResourceInitError,
     TeardownError,
 )
@@ -1247,115 +1244,3 @@ def test_ambiguous_shapes_are_rejected_with_a_fix(build: Any, message: str, hint
 
 def _bare_generator(self: Any, context: Any) -> Iterator[Any]:
     yield self
-
-
-def test_resource_definition_config_schemas() -> None:
-    """Schemas as dict, pydantic model and single type validate launch config."""
-
-    class Model(BaseModel):
-        path: str
-
-    by_dict = of.ResourceDefinition(lambda c: c.resource_config, config_schema={"n": int})
-    by_model = of.ResourceDefinition(lambda c: c.resource_config.path, config_schema=Model)
-    by_type = of.ResourceDefinition(lambda c: c.resource_config, config_schema=int)
-    config = {"d": {"config": {"n": "3"}}, "m": {"config": {"path": "p"}}, "t": {"config": 5}}
-    with of.build_resources({"d": by_dict, "m": by_model, "t": by_type}, config) as res:
-        assert (res.d, res.m, res.t) == ({"n": 3}, "p", 5)
-    with pytest.raises(ConfigError) as info:
-        of.build_resources({"d": by_dict})
-    assert "resource 'd' needs config for: n" in str(info.value)
-    with pytest.raises(ConfigError, match="resource 'd', field 'n'"):
-        of.build_resources({"d": by_dict}, {"d": {"config": {"n": "x"}}})
-
-
-def test_required_resource_keys_and_did_you_mean() -> None:
-    """Declared keys are reachable from the context; others say which exist."""
-
-    @of.resource(required_resource_keys={"token"})
-    def client(context: of.InitResourceContext) -> str:
-        with pytest.raises(MissingResourceError, match="Did you mean 'token'"):
-            context.resources.tokn
-        return f"client({context.resources.token})"
-
-    with of.build_resources({"client": client, "token": "t"}) as res:
-        assert res.client == "client(t)"
-
-
-def test_hardcoded_and_mock_resources() -> None:
-    """hardcoded_resource is its value; mock_resource is a fresh MagicMock per scope."""
-    resources = {
-        "h": of.ResourceDefinition.hardcoded_resource({"a": 1}),
-        "m": of.ResourceDefinition.mock_resource(),
-    }
-    with of.build_resources(resources) as first, of.build_resources(resources) as second:
-        assert first.h == {"a": 1}
-        assert isinstance(first.m, MagicMock)
-        assert first.m is not second.m
-
-
-def test_invalid_scope_is_a_definition_error() -> None:
-    """An unknown scope names the valid ones."""
-    with pytest.raises(DefinitionError, match="unknown scope 'weekly'"):
-        of.resource(scope="weekly")(lambda: 1)
-
-
-def test_build_init_resource_context_plain_and_with() -> None:
-    """Plain use works for values; resources needing cleanup require `with`."""
-    plain = of.build_init_resource_context(config={"a": 1}, resources={"token": "t"}, run_id="r")
-    assert (plain.resource_config, plain.resources.token, plain.run_id) == ({"a": 1}, "t", "r")
-    events: list[str] = []
-
-    @of.resource
-    def conn(context: Any) -> Iterator[str]:
-        events.append("open")
-        yield "conn"
-        events.append("close")
-
-    needs_with = of.build_init_resource_context(resources={"conn": conn})
-    with pytest.raises(InvocationError) as info:
-        needs_with.resources
-    assert "with build_init_resource_context(" in str(info.value)
-    with of.build_init_resource_context(resources={"conn": conn}) as ctx:
-        assert ctx.resources.conn == "conn"
-    assert events == ["open", "close"]
-
-
-def test_from_resource_context_and_its_cm_form() -> None:
-    """Configurable resources build from an init context, nested fields from its resources."""
-    events: list[str] = []
-
-    class Creds(of.ConfigurableResource):
-        user: str
-
-    class Client(of.ConfigurableResource):
-        creds: Creds
-        region: str
-
-        def teardown_after_execution(self, context: Any) -> None:
-            events.append("teardown")
-
-    creds = Creds(user="u")
-    ctx = of.build_init_resource_context(config={"region": "eu"}, resources={"creds": creds})
-    with pytest.raises(InvocationError, match="from_resource_context_cm"):
-        Client.from_resource_context(ctx)
-    with Client.from_resource_context_cm(ctx) as client:
-        assert (client.region, client.creds.user) == ("eu", "u")
-    assert events == ["teardown"]
-
-    class Simple(of.ConfigurableResource):
-        region: str
-
-    assert Simple.from_resource_context(ctx).region == "eu"
-
-
-def test_build_resources_closes_on_error_and_reports_teardown_as_note() -> None:
-    """The block's exception propagates with a note naming a failed teardown."""
-
-    @of.resource
-    def bad_close(context: Any) -> Iterator[int]:
-        yield 1
-        raise RuntimeError("close failed")
-
-    with pytest.raises(ValueError, match="block") as info, of.build_resources({"b": bad_close}):
-        raise ValueError("block")
-    assert any("'b'" in note for note in info.value.__notes__)

@@ -91,7 +91,7 @@ def _node(task: Task, edges: list[Edge], constants: Mapping[str, Any], local: bo
 
 
 def compile_flow(flow: Flow) -> FlowPlan:
-    """The :class:`FlowPlan` of ``flow`` as it is now (use ``flow.plan()``, which caches it)."""
+    """The :class:`FlowPlan` of ``flow`` as it is now (``flow._plan()`` caches it)."""
     blocks = tuple(
         Block(
             b.name,
@@ -102,7 +102,7 @@ def compile_flow(flow: Flow) -> FlowPlan:
         for b in flow.resource_blocks
     )
     local = {k for b in blocks for k in (b.init, b.setup, b.cleanup) if k is not None}
-    tasks = {t.slug or "": t for t in flow.tasks_in_creation_order()}  # NodeGraph sorts them
+    tasks = {t.slug or "": t for t in flow._tasks}  # in creation order; NodeGraph sorts them
     edges = {key: flow.edges_to(t) for key, t in tasks.items()}
     constants = {t.slug or "": c for t, c in flow.constants.items()}
     graph = NodeGraph(

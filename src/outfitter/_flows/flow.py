@@ -115,10 +115,6 @@ class Flow:
         """Every task of the flow."""
         return set(self._tasks)
 
-    def tasks_in_creation_order(self) -> list[Task]:
-        """Every task of the flow, in the order they were added."""
-        return list(self._tasks)
-
     @property
     def edges(self) -> set[Edge]:
         """Every edge of the flow."""
@@ -328,7 +324,7 @@ class Flow:
         self._sorted = (self._version, order)
         return order
 
-    def plan(self) -> FlowPlan:
+    def _plan(self) -> FlowPlan:
         """The flow compiled for the run engine (its tasks as NodeSpecs, reference tasks,
         resource blocks); built once per shape of the flow and shared by its runs."""
         cached = self._compiled
@@ -376,7 +372,7 @@ class Flow:
         values = {**dict(parameters or {}), **kwargs}
         bindings = {**resource_bindings(self.resources), **resource_bindings(resources)}
         return run_flow(
-            self.plan(),
+            self._plan(),
             values,
             task_states={t.slug or t.name: s for t, s in (task_states or {}).items()},
             resources=bindings,
