@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import outfitter as of
 
 
@@ -57,3 +59,9 @@ def wait_for_files(paths: list[Path], timeout: float = 30.0, alive: Any = None) 
             return False
         time.sleep(0.01)
     return False
+
+
+@pytest.fixture
+def opens(tmp_path: Path) -> Opens:
+    """A fresh open/close log (import this fixture into the test modules that use it)."""
+    return Opens(tmp_path / "opens.log")

@@ -15,7 +15,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="the `dask` extra is not installed")
 
-from executor_helpers import Db, Opens, wait_for_files  # noqa: E402
+from executor_helpers import Db, Opens, opens, wait_for_files  # noqa: E402, F401 (opens: a fixture)
 
 import outfitter as of  # noqa: E402
 from outfitter._instance import EventType, RunStatus  # noqa: E402

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from executor_helpers import Db, Opens, wait_for_files
+from executor_helpers import Db, Opens, opens, wait_for_files  # noqa: F401 (opens: a fixture)
 
 import outfitter as of
 from outfitter._instance import EventType, RunStatus

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 import outfitter as of
 from outfitter._instance import EventRecord, EventType, RunStatus
 
@@ -29,23 +31,32 @@ def note(log: str, text: str) -> None:
 
 
 class Rec(of.ConfigurableResource):
-    """Logs its open and close; ``fail_on`` = "open", "close" or "a" (step ``a`` raises)."""
+    """Logs its open and close; ``fail_on`` = "open", "close" or "a" (step ``a`` raises).
+    Its failures quote ``token`` and ``password`` (secrets) when they are set, as careless
+    code does."""
 
     log: str
     key: str = "db"
     fail_on: str = ""
     mark: str = ""
     """A file step ``a`` creates while it runs (a barrier for signal tests), then waits on."""
+    token: SecretStr | None = None
+    password: str = ""
+
+    def quoted(self) -> str:
+        """What a careless error message says about the credentials."""
+        token = self.token.get_secret_value() if self.token is not None else ""
+        return f" (token {token!r}, password {self.password})" if token or self.password else ""
 
     def setup_for_execution(self, context: Any) -> None:
         if self.fail_on == "open":
-            raise ConnectionError(f"{self.key} is down")
+            raise ConnectionError(f"{self.key} is down{self.quoted()}")
         note(self.log, f"open {self.key}")
 
     def teardown_after_execution(self, context: Any) -> None:
         note(self.log, f"close {self.key}")
         if self.fail_on == "close":
-            raise OSError(f"{self.key} commit failed")
+            raise OSError(f"{self.key} commit failed{self.quoted()}")
 
 
 class StepRec(Rec, scope="step"):
@@ -83,7 +94,7 @@ def body_a(db: Any) -> int:
         for _ in range(6000):  # until the test's signal arrives (at most a minute)
             __import__("time").sleep(0.01)
     if db.fail_on == "a":
-        raise ValueError("a failed on purpose")
+        raise ValueError("a failed on purpose" + (db.quoted() if hasattr(db, "quoted") else ""))
     return 1
 
 
@@ -221,6 +232,9 @@ class Ended:
     events: list[EventRecord]
     message: str = ""
     values: dict[str, Any] = field(default_factory=dict)
+    surfaced: list[Any] = field(default_factory=list)
+    """Everything else handed back: a flow's task states (messages and results), a job's
+    step failures."""
 
 
 def build(front: str, *, step_tx: bool = False, is_async: bool = False) -> Any:
@@ -285,6 +299,7 @@ def run(
             instance.all_events(record.run_id),
             state.message or "",
             {n: s.result for n, s in by_name.items() if s.is_successful()},
+            [x for s in by_name.values() for x in (s.message, s.result)],
         )
     if front == "asset job":
         defs = of.Definitions(assets=pipeline, resources=resources, executor=executor)
@@ -315,6 +330,7 @@ def run(
         result.all_events,
         "",
         values,
+        [x for f in result.failures.values() for x in (f.message, f.error)],
     )
 
 

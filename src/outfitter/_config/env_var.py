@@ -11,6 +11,7 @@ import builtins
 from typing import Any, ClassVar, NoReturn
 
 from ..exceptions import ConfigError
+from .redaction import Redactor
 from .settings import EnvLookup
 
 __all__ = ["EnvVar", "contains_env_var", "env_var_names", "resolve_env_vars"]
@@ -183,7 +184,7 @@ def env_var_names(value: Any) -> list[str]:
 
 
 def resolve_env_vars(
-    value: Any, lookup: EnvLookup, path: str, secrets: set[str], problems: list[str]
+    value: Any, lookup: EnvLookup, path: str, secrets: Redactor, problems: list[str]
 ) -> Any:
     """``value`` with every EnvVar replaced by its converted value.
 

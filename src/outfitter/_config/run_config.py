@@ -11,7 +11,15 @@ from pydantic import BaseModel, ConfigDict
 from ..exceptions import ConfigError
 from .env_var import EnvVar
 
-__all__ = ["Config", "RunConfig", "env_from_data", "resource_launch_config"]
+__all__ = [
+    "MAX_DEPTH",
+    "Config",
+    "RunConfig",
+    "check_run_config",
+    "env_from_data",
+    "resource_launch_config",
+    "run_config_problems",
+]
 
 
 class Config(BaseModel):
@@ -53,6 +61,18 @@ class RunConfig:
         ops: Mapping[str, Any] | None = None,
         execution: Mapping[str, Any] | None = None,
     ) -> None:
+        problems = [
+            f"RunConfig({name}=...) must be a mapping, got {type(value).__name__}"
+            for name, value in (("resources", resources), ("ops", ops), ("execution", execution))
+            if value is not None and not isinstance(value, Mapping)
+        ]
+        if problems:
+            raise ConfigError(
+                "invalid RunConfig",
+                problems=problems,
+                hint="e.g. RunConfig(resources={'db': Database(table='users')}, "
+                "ops={'my_asset': MyConfig(limit=5)}).",
+            )
         self.resources = dict(resources or {})
         self.ops = dict(ops or {})
         self.execution = dict(execution or {})
@@ -100,6 +120,94 @@ def env_from_data(value: Any) -> Any:
     if isinstance(value, list):
         return [env_from_data(v) for v in value]
     return value
+
+
+_SECTIONS = ("resources", "ops", "execution")
+MAX_DEPTH = 100
+"""How deeply run config may nest (a YAML file can nest thousands of levels in one line)."""
+
+_SHAPE_HINT = (
+    "run config is a RunConfig, or a mapping with `resources` ({'key': {'config': {...}}}), "
+    "`ops` ({'step': {'config': {...}}}) and `execution` ({'multiprocess': {'config': {...}}})."
+)
+
+
+def run_config_problems(run_config: Any) -> list[str]:
+    """What is wrong with the shape of ``run_config`` (not its values: each resource and step
+    checks its own config), every problem at once; empty when it is well formed.
+
+    Example:
+        >>> for problem in run_config_problems({"resources": ["db"], "opps": {}}):
+        ...     print(problem)
+        unknown section 'opps' (sections: resources, ops, execution). Did you mean 'ops'?
+        'resources' must be a mapping of resource keys, got list
+    """
+    if run_config is None or isinstance(run_config, RunConfig):
+        return []
+    if not isinstance(run_config, Mapping):
+        return [f"run config must be a RunConfig or a mapping, got {type(run_config).__name__}"]
+    from difflib import get_close_matches
+
+    problems = []
+    for name in run_config:
+        if name not in _SECTIONS:
+            close = get_close_matches(str(name), _SECTIONS, n=1)
+            problems.append(
+                f"unknown section {name!r} (sections: {', '.join(_SECTIONS)})."
+                + (f" Did you mean {close[0]!r}?" if close else "")
+            )
+    for section in _SECTIONS:
+        value = run_config.get(section)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            what = "resource keys" if section == "resources" else "names"
+            problems.append(f"{section!r} must be a mapping of {what}, got {type(value).__name__}")
+            continue
+        for key, entry in value.items():
+            if not isinstance(key, str):
+                problems.append(f"{section} key {key!r} must be a string")
+            elif (
+                section == "resources"
+                and not isinstance(entry, Mapping | None)
+                and not hasattr(entry, "model_fields")  # a resource instance is fine
+            ):
+                problems.append(
+                    f"resources.{key} must be a mapping ({{'config': {{...}}}}), got "
+                    f"{type(entry).__name__}"
+                )
+        if section == "execution" and len(value) > 1:
+            problems.append(f"'execution' selects one executor, got {sorted(map(str, value))}")
+    depth_path = _too_deep(run_config)
+    if depth_path is not None:
+        problems.append(f"run config nests deeper than {MAX_DEPTH} levels at {depth_path}")
+    return problems
+
+
+def _too_deep(data: Any) -> str | None:
+    """The path where ``data`` nests deeper than :data:`MAX_DEPTH`, or None (iterative: deep
+    data must not exhaust the stack here)."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            return path[:80] + ("..." if len(path) > 80 else "")
+        if isinstance(value, Mapping):
+            stack.extend((v, depth + 1, f"{path}.{k}".lstrip(".")) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value))
+    return None
+
+
+def check_run_config(run_config: Any) -> None:
+    """Raise one ConfigError listing every shape problem of ``run_config``."""
+    problems = run_config_problems(run_config)
+    if problems:
+        raise ConfigError(
+            f"{len(problems)} problem(s) in the run config",
+            problems=problems,
+            hint=_SHAPE_HINT + " Nothing was run.",
+        )
 
 
 def resource_launch_config(run_config: RunConfig | Mapping[str, Any] | None) -> dict[str, Any]:

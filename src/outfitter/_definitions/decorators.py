@@ -12,7 +12,7 @@ from .asset_key import AssetIn, AssetKey, coerce_asset_key
 from .node import NO_DEFAULT, InputSpec, NodeSpec
 from .params import Params, classify_params
 
-__all__ = ["AssetsDefinition", "OpDefinition", "asset", "op"]
+__all__ = ["AssetsDefinition", "OpDefinition", "asset", "check_decorated", "op"]
 
 
 def _check_resource_keys(params: Params, required: Iterable[str] | None, owner: str) -> None:
@@ -29,6 +29,19 @@ def _check_resource_keys(params: Params, required: Iterable[str] | None, owner: 
             "them from",
             hint="add `context` as the first parameter and use context.resources.<key>.",
         )
+
+
+def check_decorated(fn: Any, what: str) -> None:
+    """``@asset`` / ``@op`` (and ``@job``, ``@graph``) take the function as their only
+    positional argument; anything else there is a mistake worth naming."""
+    if fn is None or callable(fn):
+        return
+    hint = f"write @{what} directly above `def ...`, and give options by keyword"
+    if isinstance(fn, str):
+        hint += f": @{what}(name={fn!r})"
+    raise DefinitionError(
+        f"@{what} must decorate a function, got {type(fn).__name__} {fn!r}", hint=hint + "."
+    )
 
 
 class _StepDefinition:
@@ -275,6 +288,8 @@ def asset(
         ('raw/users', ['api'])
     """
 
+    check_decorated(fn, "asset")
+
     def wrap(f: Callable[..., Any]) -> AssetsDefinition:
         return AssetsDefinition(
             f,
@@ -328,6 +343,8 @@ def op(
         >>> load_rows.name
         'load'
     """
+
+    check_decorated(fn, "op")
 
     def wrap(f: Callable[..., Any]) -> OpDefinition:
         return OpDefinition(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, overload
 from .._resources.bindings import resource_bindings
 from .._resources.io_manager import DEFAULT_IO_MANAGER
 from ..exceptions import DefinitionError
+from .decorators import check_decorated
 from .graph import NodeGraph
 from .node import InputSpec, NodeSpec
 
@@ -317,6 +318,8 @@ def job(
         ('tiny', ['one'])
     """
 
+    check_decorated(fn, "job")
+
     def wrap(f: Callable[..., Any]) -> JobDefinition:
         job_name = name or f.__name__
         nodes, _ = _compose(f, f"job {job_name!r}")
@@ -349,6 +352,8 @@ def graph(fn: Callable[..., Any] | None = None, /, *, name: str | None = None) -
         >>> [n.key for n in outer.nodes]
         ['sub.two']
     """
+
+    check_decorated(fn, "graph")
 
     def wrap(f: Callable[..., Any]) -> GraphDefinition:
         return GraphDefinition(f, name)

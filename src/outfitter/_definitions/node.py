@@ -77,6 +77,9 @@ class NodeSpec:
     trigger: Callable[..., Any] | None = None
     skip_on_upstream_skip: bool = False
     local: bool = False
+    closes: bool = False
+    """Whether the call closes a resource (a resource manager's cleanup): Ctrl-C and SIGTERM
+    wait until it returns, so it runs once and whole."""
     name: str = ""
     """How messages name the node (a task's name; defaults to the key)."""
     upstream: tuple[str, ...] = field(init=False)
@@ -107,6 +110,7 @@ class NodeSpec:
         trigger: Callable[..., Any] | None = None,
         skip_on_upstream_skip: bool = False,
         local: bool = False,
+        closes: bool = False,
         name: str = "",
     ) -> None:
         # One update of the instance dict instead of a frozen-dataclass setattr per field: a
@@ -136,6 +140,7 @@ class NodeSpec:
             trigger=trigger,
             skip_on_upstream_skip=skip_on_upstream_skip,
             local=local,
+            closes=closes,
             name=name,
             upstream=tuple(upstream),
             mapped=any(i.mapped for i in inputs),

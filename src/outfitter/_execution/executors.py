@@ -36,7 +36,31 @@ class ExecutorDefinition:
         self.config = dict(config or {})
 
     def configured(self, config: Mapping[str, Any]) -> ExecutorDefinition:
-        """A copy with ``config`` merged in."""
+        """A copy with ``config`` merged in, checked: unknown options and values of the wrong
+        type or range are one ConfigError listing them all."""
+        from ..exceptions import ConfigError
+
+        if not isinstance(config, Mapping):
+            raise ConfigError(
+                f"the {self.name} executor's config must be a mapping, got {type(config).__name__}",
+                hint=f"e.g. {{'execution': {{'{self.name}': {{'config': {{...}}}}}}}}.",
+            )
+        problems = []
+        for option, value in config.items():
+            check = _OPTIONS.get(self.name, {}).get(option)
+            if check is None:
+                known = ", ".join(sorted(_OPTIONS.get(self.name, {}))) or "none"
+                problems.append(f"unknown option {option!r} (options: {known})")
+                continue
+            problem = check(value)
+            if problem:
+                problems.append(f"{option}: {problem}, got {value!r}")
+        if problems:
+            raise ConfigError(
+                f"invalid config for the {self.name} executor",
+                problems=problems,
+                hint="fix the options listed; see docs/executors.md.",
+            )
         return ExecutorDefinition(self.name, {**self.config, **config})
 
     def __call__(self, **config: Any) -> ExecutorDefinition:
@@ -76,6 +100,27 @@ Example:
     2
 """
 
+
+def _positive_int(value: Any) -> str | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return None
+    return "must be a whole number of at least 1 (or None)"
+
+
+def _address(value: Any) -> str | None:
+    return None if value is None or isinstance(value, str) else "must be a scheduler address"
+
+
+_OPTIONS: dict[str, dict[str, Any]] = {
+    "in_process": {},
+    "multiprocess": {"max_concurrent": _positive_int},
+    "dask": {
+        "address": _address,
+        "n_workers": _positive_int,
+        "threads_per_worker": _positive_int,
+    },
+}
+
 _KNOWN = {
     "in_process": in_process_executor,
     "multiprocess": multiprocess_executor,
@@ -86,10 +131,11 @@ _KNOWN = {
 def select_executor(default: Any, run_config: Any, owner: str = "this run") -> ExecutorDefinition:
     """The executor for a run: the run config's ``execution`` section, else ``default`` (an
     executor definition, or None for in process; anything else is refused)."""
-    from .._config.run_config import RunConfig
+    from .._config.run_config import RunConfig, check_run_config
     from ..exceptions import ConfigError
 
     check_executor(default, owner)
+    check_run_config(run_config)
     execution: Any = None
     if isinstance(run_config, RunConfig):
         execution = run_config.execution or None
@@ -104,7 +150,13 @@ def select_executor(default: Any, run_config: Any, owner: str = "this run") -> E
             hint=f"use one of {', '.join(sorted(_KNOWN))}, e.g. "
             "{'execution': {'multiprocess': {'max_concurrent': 4}}}.",
         )
-    return _KNOWN[name].configured(dict((config or {}).get("config", config) or {}))
+    if config is not None and not isinstance(config, Mapping):
+        raise ConfigError(
+            f"run config for executor {name!r} must be a mapping, got {type(config).__name__}",
+            hint=f"e.g. {{'execution': {{'{name}': {{'config': {{...}}}}}}}}.",
+        )
+    config = config or {}
+    return _KNOWN[name].configured(config.get("config", config) or {})
 
 
 def check_executor(executor: Any, owner: str) -> None:

@@ -15,7 +15,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .._config.run_config import RunConfig, resource_launch_config
+from .._config.redaction import mask_secret_fields
+from .._config.run_config import RunConfig, check_run_config, resource_launch_config
 from .._definitions.graph import NodeGraph
 from .._definitions.node import NodeSpec
 from .._flows.compile import FlowPlan
@@ -25,9 +26,10 @@ from .._resources.bindings import plan_of_bindings
 from .._resources.configurable import redacted_config
 from .._resources.context import did_you_mean
 from .._resources.spec import ResourcePlan
+from .._resources.spec import config_model as _config_model
 from ..exceptions import ConfigError, MissingResourceError, OutfitterError
 from .driver import Launch, RunEnd, drive
-from .executors import ExecutorDefinition, check_executor, in_process_executor
+from .executors import ExecutorDefinition, in_process_executor, select_executor
 from .policies import FlowPolicy, JobPolicy
 from .pools import check_io_managers, load_outputs
 from .result import ExecuteResult
@@ -116,6 +118,41 @@ def _bind(
         return plan, exc.hint
 
 
+def _record_config(run_config: Any, plan: ResourcePlan, graph: NodeGraph) -> Any:
+    """What the run record keeps of ``run_config``: plain data with the values of secret
+    fields masked, by what each resource and step config class declares (a secret given as a
+    plain string in YAML is masked too); EnvVars are kept as ``{"env": NAME}`` by the instance."""
+    if run_config is None:
+        return None
+    data = run_config.to_config_dict() if isinstance(run_config, RunConfig) else run_config
+    if not isinstance(data, Mapping):
+        return data
+    out = dict(data)
+    resources = data.get("resources")
+    if isinstance(resources, Mapping):
+        masked = {}
+        for key, entry in resources.items():
+            spec = plan.specs.get(key)
+            model = _config_model(spec.source) if spec is not None else None
+            if isinstance(entry, Mapping) and "config" in entry:
+                masked[key] = {**entry, "config": mask_secret_fields(entry["config"], model)}
+            else:
+                masked[key] = mask_secret_fields(entry, model)
+        out["resources"] = masked
+    ops = data.get("ops")
+    if isinstance(ops, Mapping):
+        masked = {}
+        for name, entry in ops.items():
+            node = graph.by_key.get(name)
+            model = node.config_type if node is not None else None
+            if isinstance(entry, Mapping) and "config" in entry:
+                masked[name] = {**entry, "config": mask_secret_fields(entry["config"], model)}
+            else:
+                masked[name] = mask_secret_fields(entry, model)
+        out["ops"] = masked
+    return out
+
+
 def _raise_problems(owner: str, problems: list[str], hint: str | None) -> None:
     if problems:
         raise ConfigError(
@@ -141,6 +178,7 @@ def run_job(
 ) -> ExecuteResult:
     """Run the steps of ``graph`` (a job, or an asset selection) with ``resources`` (a dict or
     a container; its plan is cached) on ``executor`` (default: in this process)."""
+    check_run_config(run_config)
     executor = executor or in_process_executor
     plan = plan_of_bindings(resources)
     configs, problems = step_configs(graph.nodes, run_config)
@@ -149,8 +187,9 @@ def run_job(
     if executor.name != "in_process":
         check_io_managers(graph.nodes, bound, executor.name)
     policy = JobPolicy(in_memory=executor.name == "in_process")
+    record = _record_config(run_config, bound, graph)
     launch = Launch(
-        name, graph, bound, configs, run_config, run_config, dict(tags or {}), executor, policy
+        name, graph, bound, configs, run_config, record, dict(tags or {}), executor, policy
     )
     with _instance_for(instance) as (inst, own):
         end = drive(launch, inst)
@@ -215,8 +254,8 @@ def run_flow(
     executor: Any,
 ) -> State:
     """Run a compiled flow; see :meth:`outfitter.Flow.run`."""
-    check_executor(executor, f"flow {plan.name!r}")
-    executor = executor or in_process_executor
+    check_run_config(run_config)
+    executor = select_executor(executor, run_config, f"flow {plan.name!r}")
     graph = plan.graph
     bindings = resources
     rplan = plan_of_bindings(bindings)
@@ -229,7 +268,8 @@ def run_flow(
             keys=missing,
             hint="bind them with Flow(..., resources={...}) or flow.run(resources={...}).",
         )
-    problems = _parameter_problems(plan, values)
+    _, problems = step_configs(graph.nodes, run_config)  # flows take no step config
+    problems += _parameter_problems(plan, values)
     bound, hint = _bind(rplan, run_config, graph.resource_keys, problems)
     if problems:
         params = sorted(plan.parameters)
@@ -242,8 +282,8 @@ def run_flow(
     reused = {k: s for k, s in task_states.items() if k not in reset}
     policy = FlowPolicy(plan, values, reused)
     record: dict[str, Any] = {"parameters": redacted_config(dict(values))}
-    if run_config is not None:
-        given = run_config.to_config_dict() if isinstance(run_config, RunConfig) else run_config
+    given = _record_config(run_config, bound, graph)
+    if isinstance(given, Mapping):
         record = {**redacted_config(dict(given)), **record}
     launch = Launch(
         plan.name, graph, bound, {}, run_config, record, {"kind": "flow"}, executor, policy

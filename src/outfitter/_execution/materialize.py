@@ -9,11 +9,44 @@ from .._config.run_config import RunConfig
 from .._definitions.decorators import AssetsDefinition
 from .._definitions.selection import cached_asset_graph
 from .._resources.bindings import resource_bindings
+from ..exceptions import DefinitionError
 from .._resources.io_manager import DEFAULT_IO_MANAGER, IN_MEMORY_IO_MANAGER
 from .launch import run_job
 from .result import ExecuteResult
 
 __all__ = ["materialize", "materialize_to_memory"]
+
+
+def _check_assets(assets: Any, selection: Any, owner: str) -> tuple[list[AssetsDefinition], Any]:
+    """``assets`` as a list of asset definitions and ``selection`` as a list (a single key
+    selects that asset), or a DefinitionError saying what was given instead."""
+    if isinstance(assets, AssetsDefinition):
+        assets = [assets]
+    try:
+        items = list(assets)
+    except TypeError:
+        raise DefinitionError(
+            f"{owner} takes a list of assets, got {type(assets).__name__} {assets!r}",
+            hint="pass the @asset-decorated functions, e.g. materialize([users, orders]).",
+        ) from None
+    bad = [a for a in items if not isinstance(a, AssetsDefinition)]
+    if bad:
+        raise DefinitionError(
+            f"{owner} takes assets, got {', '.join(f'{type(b).__name__} {b!r}' for b in bad)}",
+            hint="pass the functions decorated with @asset (ops run in a @job).",
+        )
+    if isinstance(selection, str):
+        selection = [selection]
+    elif selection is not None:
+        try:
+            selection = list(selection)
+        except TypeError:
+            raise DefinitionError(
+                f"{owner}: selection must be asset keys or assets, got "
+                f"{type(selection).__name__} {selection!r}",
+                hint="e.g. selection=['users', 'raw/orders'].",
+            ) from None
+    return items, selection
 
 
 def _with_default_io_manager(resources: Any, io_manager: Any) -> dict[str, Any]:
@@ -57,7 +90,7 @@ def materialize(
         >>> materialize([upstream, downstream]).asset_value("downstream")
         2
     """
-    assets = list(assets)
+    assets, selection = _check_assets(assets, selection, "materialize()")
     bindings = _with_default_io_manager(_asset_resources(assets, resources), DEFAULT_IO_MANAGER)
     from .executors import select_executor
 
@@ -94,7 +127,7 @@ def materialize_to_memory(
         >>> materialize_to_memory([greeting]).asset_value("greeting")
         'hi'
     """
-    assets = list(assets)
+    assets, selection = _check_assets(assets, selection, "materialize_to_memory()")
     bindings = {**_asset_resources(assets, resources), "io_manager": IN_MEMORY_IO_MANAGER}
     return _run_assets(
         "materialize_to_memory()",

@@ -71,12 +71,12 @@ class JobPolicy:
         error = outcome.error
         if error is None:
             return outcome.value, _SUCCESS, ""
-        self.failures[node.key] = StepFailure(node.key, error, outcome.message)
+        self.failures[node.key] = StepFailure(node.key, error, outcome.message, outcome.original)
         return None, _FAILURE, outcome.message
 
     def first_error(self) -> BaseException | None:
         for failure in self.failures.values():
-            return failure.error
+            return failure.original_error or failure.error
         return None
 
     def failed(self) -> bool:
@@ -130,6 +130,7 @@ class FlowPolicy:
     reference tasks. States given for a restart are reused as they are."""
 
     __slots__ = ("_final", "cleaned", "parameters", "plan", "results", "reused")
+    # `cleaned`: cleanups handed out (by decide or at cancel): each runs at most once
 
     def __init__(
         self, plan: FlowPlan, parameters: Mapping[str, Any], reused: Mapping[str, State]
@@ -179,6 +180,8 @@ class FlowPolicy:
             else:
                 kwargs[name] = value
         if not mapped:
+            if node.closes:
+                self.cleaned.add(key)
             return kwargs
         size = min(len(v) for v in mapped.values())
         calls = [{**kwargs, **{k: v[i] for k, v in mapped.items()}} for i in range(size)]

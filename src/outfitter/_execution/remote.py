@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .._config.redaction import secret_values
 from .._definitions.graph import NodeGraph
 from .._definitions.node import NodeSpec
 from .._instance import EventType, event_row
@@ -106,6 +107,8 @@ class WorkerRun:
             listener=resource_listener(self, payload.run_id, f"pid {self.pid}"),
             keys=(),
         )
+        for secret in secret_values(list(payload.configs.values())):
+            self.scope.redactor.add(secret)
         graph = NodeGraph(payload.nodes.values(), "worker")
         self._step_scoped = step_scoped(graph, payload.plan)
         self._failure: BaseException | None = None
@@ -150,8 +153,9 @@ class WorkerRun:
 
         outcome = self._on_loop(is_async, runner, body)
         if outcome.error is not None:
-            self._failure = self._failure or outcome.error
+            self._failure = self._failure or outcome.original
             outcome.error = portable_error(outcome.error, outcome.message)
+            outcome.original = None  # the unmasked exception never leaves this worker
         return Reply(outcome.error is None, outcome.message or None, None, sink.events, outcome)
 
     async def _acall(

@@ -18,11 +18,19 @@ __all__ = ["ExecuteResult", "StepFailure"]
 
 @dataclass(frozen=True, slots=True)
 class StepFailure:
-    """A step that raised: its key, the exception and the (redacted) message recorded."""
+    """A step that raised: its key, the exception and the message recorded.
+
+    ``error`` (what ``raise_first_error`` raises) and ``message`` say what the step's exception
+    said with the run's secrets masked: ``error`` is a copy of the same type (so ``except``
+    clauses match), with the same traceback, or the exception itself when it quotes no secret.
+    ``original_error`` is the exception exactly as the step raised it, secrets included, for a
+    debugger or a test that asks for it; it is None when the step ran in another process.
+    """
 
     step_key: str
     error: BaseException
     message: str
+    original_error: BaseException | None = None
 
 
 class ExecuteResult:

@@ -72,10 +72,13 @@ def step_scoped(graph: NodeGraph, plan: ResourcePlan) -> frozenset[str]:
 class Outcome:
     """How one call of a node ended: ``value`` or ``error`` (with its redacted ``message``),
     when it started and ended, and the events it produced (STEP_START unless the call is a
-    mapped child, retries, I/O), not yet recorded. ``halts`` marks a call that could not start
+    mapped child, retries, I/O), not yet recorded. ``error`` says what the raised exception says
+    with the run's secrets masked (a copy of the same type, or the exception itself when it
+    quotes none); ``original`` is the exception as raised (in the process that ran the call
+    only: it never crosses to another process). ``halts`` marks a call that could not start
     because its process's run scope failed to open a resource: that fails the whole run."""
 
-    __slots__ = ("end_ns", "error", "events", "message", "start_ns", "value")
+    __slots__ = ("end_ns", "error", "events", "message", "original", "start_ns", "value")
 
     halts = False
 
@@ -94,6 +97,7 @@ class Outcome:
         self.start_ns = start_ns
         self.end_ns = end_ns
         self.events = events
+        self.original = error
 
     @property
     def ok(self) -> bool:
@@ -400,12 +404,26 @@ class StepRunner:
         events: list[Any] = (
             [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
         )
-        message = self.scope.redact(f"{type(error).__name__}: {error}")
-        return HaltingOutcome(None, error, message, start_ns, time.time_ns(), events)
+        secrets = self.scope.redactor
+        message = secrets(f"{type(error).__name__}: {error}")
+        outcome = HaltingOutcome(
+            None, secrets.exception(error), message, start_ns, time.time_ns(), events
+        )
+        outcome.original = error
+        return outcome
 
     def _failure(self, error: BaseException, start_ns: int, events: list[Any]) -> Outcome:
-        message = self.scope.redact(f"{type(error).__name__}: {error}")
-        return Outcome(None, error, message, start_ns, time.time_ns(), events)
+        secrets = self.scope.redactor
+        outcome = Outcome(
+            None,
+            secrets.exception(error),
+            secrets(f"{type(error).__name__}: {error}"),
+            start_ns,
+            time.time_ns(),
+            events,
+        )
+        outcome.original = error
+        return outcome
 
     def _await(self, awaitable: Any) -> Any:
         """A coroutine returned by a node in a run without an event loop (a sync function

@@ -52,7 +52,9 @@ class FlowPlan:
     blocks: tuple[Block, ...]
 
 
-def _node(task: Task, edges: list[Edge], constants: Mapping[str, Any], local: bool) -> NodeSpec:
+def _node(
+    task: Task, edges: list[Edge], constants: Mapping[str, Any], local: bool, closes: bool
+) -> NodeSpec:
     key = task.slug
     assert key is not None  # set when the task was added
     params = task.params
@@ -86,6 +88,7 @@ def _node(task: Task, edges: list[Edge], constants: Mapping[str, Any], local: bo
         trigger=task.trigger,
         skip_on_upstream_skip=task.skip_on_upstream_skip,
         local=local,
+        closes=closes,
         name=task.name,
     )
 
@@ -102,11 +105,15 @@ def compile_flow(flow: Flow) -> FlowPlan:
         for b in flow.resource_blocks
     )
     local = {k for b in blocks for k in (b.init, b.setup, b.cleanup) if k is not None}
+    cleanups = {b.cleanup for b in blocks}
     tasks = {t.slug or "": t for t in flow._tasks}  # in creation order; NodeGraph sorts them
     edges = {key: flow.edges_to(t) for key, t in tasks.items()}
     constants = {t.slug or "": c for t, c in flow.constants.items()}
     graph = NodeGraph(
-        [_node(t, edges[key], constants.get(key, {}), key in local) for key, t in tasks.items()],
+        [
+            _node(t, edges[key], constants.get(key, {}), key in local, key in cleanups)
+            for key, t in tasks.items()
+        ],
         f"Flow {flow.name!r}",
         rank={key: t._id for key, t in tasks.items()},
         cycle_hint=_CYCLE_HINT,

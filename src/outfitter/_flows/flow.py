@@ -57,6 +57,11 @@ class Flow:
         resources: Any = None,
         executor: Any = None,
     ) -> None:
+        if not isinstance(name, str) or not name:
+            raise DefinitionError(
+                f"a Flow needs a name, got {name!r}",
+                hint='give it one: Flow("nightly-etl") (the name appears in run records).',
+            )
         self.name = name
         self.resources = resources
         self.executor = executor

@@ -107,14 +107,22 @@ class Task:
         self.tags = set(tags or ())
         if max_retries and retry_delay is None:
             retry_delay = 0.0
-        if max_retries < 0:
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
             raise DefinitionError(
-                f"task {self.name!r}: max_retries must be >= 0", hint="use 0 for no retries."
+                f"task {self.name!r}: max_retries must be a whole number >= 0, got {max_retries!r}",
+                hint="use 0 for no retries.",
+            )
+        delay = retry_delay.total_seconds() if isinstance(retry_delay, timedelta) else retry_delay
+        if delay is not None and (
+            not isinstance(delay, int | float) or isinstance(delay, bool) or not delay >= 0
+        ):
+            raise DefinitionError(
+                f"task {self.name!r}: retry_delay must be a number of seconds >= 0 or a "
+                f"timedelta, got {retry_delay!r}",
+                hint="e.g. retry_delay=timedelta(seconds=10).",
             )
         self.max_retries = max_retries
-        self.retry_delay = (
-            retry_delay.total_seconds() if isinstance(retry_delay, timedelta) else retry_delay
-        ) or 0.0
+        self.retry_delay = delay or 0.0
         self.trigger = trigger or triggers.all_successful
         self.skip_on_upstream_skip = skip_on_upstream_skip
         self._id = next(_IDS)
@@ -385,6 +393,11 @@ class Parameter(Task):
         required: bool | None = None,
         tags: Iterable[str] | None = None,
     ) -> None:
+        if not isinstance(name, str) or not name:
+            raise DefinitionError(
+                f"a Parameter needs a name, got {name!r}",
+                hint='e.g. Parameter("n", default=10); flow.run(n=5) sets it.',
+            )
         self.default = None if default is NO_DEFAULT else default
         self.required = (default is NO_DEFAULT) if required is None else required
         super().__init__(name=name, slug=name, tags=tags)

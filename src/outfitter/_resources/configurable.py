@@ -72,7 +72,8 @@ def _nested_field(name: str, field: FieldInfo) -> NestedField | None:
         found = any(m is RESOURCE_DEPENDENCY for m in field.metadata)
     if found:
         inner, inner_optional = strip_optional(inner)
-        expected = inner if isinstance(inner, type) else None
+        # Any (a class since Python 3.11) accepts every resource: nothing to check
+        expected = inner if isinstance(inner, type) and inner is not Any else None
         return NestedField(name, expected, optional or inner_optional)
     if isinstance(annotation, type) and issubclass(annotation, ConfigurableResourceFactory):
         return NestedField(name, annotation, optional)

@@ -47,6 +47,11 @@ class _ConfigSchema:
             self.required = tuple(n for n, f in self._model.model_fields.items() if f.is_required())
 
     @property
+    def model(self) -> type[BaseModel] | None:
+        """The pydantic model config is validated with (None for a single type or no schema)."""
+        return self._model
+
+    @property
     def fields(self) -> tuple[str, ...]:
         return tuple(self._model.model_fields) if self._model is not None else ()
 

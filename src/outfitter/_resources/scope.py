@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
+from .._config.redaction import Redactor
 from .._config.run_config import RunConfig, resource_launch_config
 from .._config.settings import EnvLookup
 from ..exceptions import InvocationError, OutfitterError, ResourceInitError, TeardownError
@@ -110,7 +111,10 @@ class RunScope:
         if parent is not None and run_id is None:
             self._env: OpenEnv = parent._env
         else:
-            self._env = OpenEnv(EnvLookup(env_file), set(), run_id or uuid.uuid4().hex, instance)
+            secrets = Redactor(self._plan.secrets)
+            if parent is not None:
+                secrets.update(parent._env.secrets)
+            self._env = OpenEnv(EnvLookup(env_file), secrets, run_id or uuid.uuid4().hex, instance)
         if listener is None and parent is not None:
             listener = parent._listener
         self._listener: Listener | None = listener
@@ -148,12 +152,16 @@ class RunScope:
         else comes from this scope."""
         return RunScope(self._plan, parent=self, level=Scope.STEP)
 
+    @property
+    def redactor(self) -> Redactor:
+        """The secrets this scope (and its parent run scope) knows: its plan's SecretStr values
+        and every EnvVar or SecretStr value resolved while opening resources."""
+        return self._env.secrets
+
     def redact(self, text: str) -> str:
-        """``text`` with every secret value this scope resolved replaced by ``***``."""
-        for secret in self._env.secrets:
-            if len(secret) >= 3:
-                text = text.replace(secret, "***")
-        return text
+        """``text`` with every secret value this scope knows replaced by ``***``, in every
+        escaped form (see :mod:`outfitter._config.redaction`)."""
+        return self._env.secrets(text)
 
     def get(self, key: str) -> Any:
         """The opened resource at ``key``, opening it (and its dependencies) on first ask."""
@@ -367,7 +375,8 @@ class RunScope:
         error = self._init_error(spec, exc, rolled_back)
         if error is exc:
             raise exc  # unwrapped (config errors, Ctrl-C): keep its own cause, not itself
-        raise error from exc
+        # chained as the resource raised it, with the secrets it quotes masked
+        raise error from self._env.secrets.exception(exc)
 
     async def _afail(self, spec: ResourceSpec, exc: BaseException) -> Any:
         rolled_back = [k for k, _ in reversed(self._stack)]
@@ -378,7 +387,8 @@ class RunScope:
         error = self._init_error(spec, exc, rolled_back)
         if error is exc:
             raise exc  # unwrapped (config errors, Ctrl-C): keep its own cause, not itself
-        raise error from exc
+        # chained as the resource raised it, with the secrets it quotes masked
+        raise error from self._env.secrets.exception(exc)
 
     def _init_error(
         self, spec: ResourceSpec, exc: BaseException, rolled_back: list[str]
@@ -438,7 +448,11 @@ class RunScope:
         if interrupt is not None:
             raise interrupt
         if errors:
-            raise TeardownError(errors, redact=self.redact)
+            secrets = self._env.secrets
+            raise TeardownError(
+                {key: secrets.exception(error) for key, error in errors.items()},
+                redact=self.redact,
+            )
 
 
 def _discard(awaitable: Any) -> None:

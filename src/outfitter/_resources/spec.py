@@ -8,13 +8,14 @@ and re-bound (cheaply) per run when launch config is given.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from .._config.env_var import EnvVar, contains_env_var, resolve_env_vars
+from .._config.redaction import Redactor, secret_values
 from .._graph import toposort
 from ..exceptions import ConfigError, DefinitionError, MissingResourceError
 from .configurable import (
@@ -41,7 +42,7 @@ class OpenEnv:
     __slots__ = ("instance", "lookup", "run_id", "secrets")
 
     def __init__(
-        self, lookup: EnvLookup, secrets: set[str], run_id: str | None, instance: Any
+        self, lookup: EnvLookup, secrets: Redactor, run_id: str | None, instance: Any
     ) -> None:
         self.lookup = lookup
         self.secrets = secrets
@@ -189,14 +190,6 @@ def _function_spec(
     )
 
 
-def _redact(text: str, secrets: set[str]) -> str:
-    """``text`` with every resolved secret value replaced by ``***`` (as RunScope.redact)."""
-    for secret in secrets:
-        if len(secret) >= 3:
-            text = text.replace(secret, "***")
-    return text
-
-
 def _env_error(key: str, problems: list[str]) -> ConfigError:
     """``problems`` are ``"field.path: message"`` lines from resolving/validating one resource."""
     lines = []
@@ -273,7 +266,7 @@ def _configurable(
                     ):
                         loc = ".".join(str(p) for p in err["loc"])
                         # a validator's message may quote the resolved (secret) value
-                        problems_.append(f"{loc}: {_redact(err['msg'], env.secrets)}")
+                        problems_.append(f"{loc}: {env.secrets(err['msg'])}")
             if problems_:
                 raise _env_error(key, problems_)
             if env_originals:
@@ -321,7 +314,7 @@ class ResourcePlan:
     in open order (dependencies first, ties by key name).
     """
 
-    __slots__ = ("bindings", "closure", "identity", "needs_config", "order", "specs")
+    __slots__ = ("bindings", "closure", "identity", "needs_config", "order", "secrets", "specs")
 
     def __init__(self, bindings: Mapping[str, Any], *, _launch: Mapping[str, Any] | None = None):
         self.bindings = dict(bindings)
@@ -357,6 +350,11 @@ class ResourcePlan:
             )
         )
         self.order = self._topological_order()
+        self.secrets: tuple[str | bytes, ...] = tuple(
+            v for obj in self.bindings.values() for v in _binding_secrets(obj)
+        )
+        """SecretStr / SecretBytes values in the bound definitions (every run's redactor
+        starts with them; EnvVar values join when a resource opens)."""
         position = {k: i for i, k in enumerate(self.order)}
         self.closure: dict[str, tuple[str, ...]] = {}
         for key in self.order:
@@ -486,6 +484,11 @@ class ResourcePlan:
                 "{'resources': {'key': {'config': {'field': ...}}}}; " + self._example(problems),
             )
         bound = object.__new__(ResourcePlan)
+        bound.secrets = self.secrets + tuple(
+            v
+            for key, config in routed.items()
+            for v in secret_values(config, config_model(self.specs[key].source))
+        )
         bound.bindings = self.bindings
         bound.identity = self.identity
         bound.specs = new_specs
@@ -590,6 +593,25 @@ class ResourcePlan:
         if isinstance(config, ConfigurableResourceFactory):
             config = {n: config.__dict__[n] for n in config.__pydantic_fields_set__}
         self._route(key, config, routed, problems, {**self.bindings, key: self.specs[key].source})
+
+
+def config_model(source: Any) -> Any:
+    """The pydantic model launch config for ``source`` is read as (None if unknown)."""
+    if isinstance(source, PartialResource):
+        return source.resource_cls
+    if isinstance(source, ConfigurableResourceFactory):
+        return type(source)
+    if isinstance(source, ResourceDefinition):
+        return source.config.model
+    return None
+
+
+def _binding_secrets(obj: Any) -> Iterator[str | bytes]:
+    if isinstance(obj, PartialResource):
+        return secret_values(obj.defaults, obj.resource_cls)
+    if isinstance(obj, ResourceDefinition):
+        return secret_values(obj.default_config, obj.config.model)
+    return secret_values(obj)
 
 
 def _cycle_path(component: list[str], graph: dict[str, list[str]]) -> str:

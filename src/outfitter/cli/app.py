@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import math
 import sys
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,10 +20,11 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .._definitions.definitions import Definitions
 from .._instance import EventType, Instance, RunStatus
-from ..exceptions import InvocationError, OutfitterError
+from ..exceptions import ConfigError, InvocationError, OutfitterError
 
 __all__ = ["app", "main"]
 
@@ -58,6 +61,13 @@ def _root(
     _STATE["debug"] = debug
 
 
+def _fail(message: str) -> None:
+    """Print an error message (as text: brackets in it are not markup) to stderr."""
+    line = Text("Error: ", style="bold red")
+    line.append(message)
+    err.print(line, soft_wrap=True)
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
     try:
@@ -65,8 +75,35 @@ def _errors() -> Iterator[None]:
     except OutfitterError as exc:
         if _STATE["debug"]:
             raise
-        err.print(f"[bold red]Error:[/] {exc}", markup=True, soft_wrap=True)
+        _fail(str(exc))
         raise typer.Exit(1) from None
+
+
+def _user_frames(exc: BaseException) -> str:
+    """The traceback of an exception raised by the user's code, without the frames of the
+    import machinery, typer and Outfitter that led to it (``--debug`` shows everything)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    outfitter_dir = str(Path(__file__).resolve().parents[1])
+    keep = [
+        f
+        for f in frames
+        if not f.filename.startswith(outfitter_dir)
+        and "importlib" not in f.filename
+        and not f.filename.startswith("<frozen")
+    ]
+    text = "".join(traceback.format_list(keep))
+    if isinstance(exc, SyntaxError) and exc.filename:
+        text += f'  File "{exc.filename}", line {exc.lineno}\n    {(exc.text or "").strip()}\n'
+    return text
+
+
+def _import_failure(what: str, exc: BaseException) -> InvocationError:
+    frames = _user_frames(exc)
+    detail = f"{type(exc).__name__}: {exc}"
+    return InvocationError(
+        f"importing {what} raised {detail}" + (f"\n{frames.rstrip()}" if frames else ""),
+        hint="fix the error in your code (run with --debug for the full traceback).",
+    )
 
 
 def load_definitions(file: Path | None, module: str | None) -> Definitions:
@@ -85,7 +122,12 @@ def load_definitions(file: Path | None, module: str | None) -> Definitions:
         loaded = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = loaded
         sys.path.insert(0, str(file.resolve().parent))
-        spec.loader.exec_module(loaded)
+        try:
+            spec.loader.exec_module(loaded)
+        except Exception as exc:
+            if _STATE["debug"]:
+                raise
+            raise _import_failure(str(file), exc) from None
         where = str(file)
     else:
         assert module is not None
@@ -93,10 +135,18 @@ def load_definitions(file: Path | None, module: str | None) -> Definitions:
         try:
             loaded = importlib.import_module(module)
         except ModuleNotFoundError as exc:
+            if exc.name != module.split(".")[0] and exc.name != module:
+                if _STATE["debug"]:
+                    raise
+                raise _import_failure(f"module {module!r}", exc) from None
             raise InvocationError(
                 f"cannot import module {module!r}: {exc}",
                 hint="run from the directory that contains it, or install the package.",
             ) from None
+        except Exception as exc:
+            if _STATE["debug"]:
+                raise
+            raise _import_failure(f"module {module!r}", exc) from None
         where = module
     defs = getattr(loaded, "defs", None)
     if not isinstance(defs, Definitions):
@@ -163,15 +213,24 @@ def materialize(
             )
             with progress:
                 task = progress.add_task("starting", total=count)
-                result = run_materialize(
-                    assets,
-                    resources=defs._resources,
-                    run_config=run_config,
-                    instance=_ProgressInstance(instance, progress, task),
-                    selection=select,
-                    raise_on_error=False,
-                    executor=defs.executor,
-                )
+                try:
+                    result = run_materialize(
+                        assets,
+                        resources=defs._resources,
+                        run_config=run_config,
+                        instance=_ProgressInstance(instance, progress, task),
+                        selection=select,
+                        raise_on_error=False,
+                        executor=defs.executor,
+                    )
+                except ConfigError as exc:
+                    if config is None:
+                        raise
+                    raise ConfigError(
+                        f"{exc.summary} (run config {config})",
+                        problems=exc.problems,
+                        hint=exc.hint,
+                    ) from None
         status = "[green]SUCCESS[/]" if result.success else "[red]FAILURE[/]"
         out.print(f"run {result.run_id} {status}", markup=True)
         for failure in result.failures.values():
@@ -184,14 +243,55 @@ def materialize(
             raise typer.Exit(1)
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: run config never needs them, and a few lines of
+    nested aliases expand to billions of values."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases are not allowed in run config", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def _read_config(path: Path | None) -> Any:
+    """The run config file at ``path`` as data: YAML, or JSON for ``.json`` files. Every way
+    it can be unreadable is a ConfigError naming the file (and the line and column)."""
     if path is None:
         return None
+    if path.is_dir():
+        raise ConfigError(f"run config {path} is a directory", hint="pass a YAML or JSON file.")
     if not path.is_file():
         raise InvocationError(f"no such run config file: {path}", hint="check --config.")
-    text = path.read_text()
-    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    return data or {}
+    fix = "fix the file: run config is a mapping with `resources`, `ops` and `execution`."
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader, without aliases
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"run config {path} is not UTF-8 text ({exc.reason})", hint=fix) from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"run config {path}, line {exc.lineno}, column {exc.colno}: {exc.msg}", hint=fix
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"run config {path}{place}: {problem}", hint=fix) from None
+    except RecursionError:
+        raise ConfigError(f"run config {path} is nested too deeply", hint=fix) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"run config {path} holds a {type(data).__name__}, not a mapping", hint=fix
+        )
+    return data
 
 
 @definitions_app.command("check")
@@ -244,7 +344,9 @@ def _when(ts: float | None) -> str:
 
 @runs_app.command("list")
 def runs_list(
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help="How many runs.", min=1, max=1_000_000)
+    ] = 20,
     status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
 ) -> None:
     """Recent runs of the local instance."""
@@ -319,6 +421,11 @@ def daemon(
     from .._daemon import Daemon
 
     with _errors():
+        if not math.isfinite(poll) or poll <= 0:
+            raise InvocationError(
+                f"--poll must be a positive number of seconds, got {poll}",
+                hint="e.g. --poll 1 (the default) or --poll 0.5.",
+            )
         defs = load_definitions(file, module)
         with Instance.get() as instance:
             names = [d.name for d in [*defs.sensors, *defs.schedules]]

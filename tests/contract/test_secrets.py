@@ -1,0 +1,147 @@
+"""No secret value leaves a run (DESIGN §6), for every front-end on every executor.
+
+A resource holds two secrets: a ``SecretStr`` token and an ``EnvVar`` password. Its step, its
+setup or its teardown fails with a message quoting both (as careless code does). Each secret
+comes from code, or, for the token, from dict/YAML launch config (the documented CLI form,
+which stored it raw before). Neither may appear in any event, the run record, the database
+file and its WAL, the exceptions Outfitter hands back (their text and their chained causes),
+a flow's states, or ``outfitter runs show``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pipelines as p
+import pytest
+from pydantic import SecretStr
+
+import outfitter as of
+from outfitter._instance import RunStatus
+
+TOKEN = "tok-3x4mpl3'\\\"-SECRET"
+PASSWORD = "pw-s3cr3t-from-env"
+
+
+def texts_of(error: BaseException | None) -> list[str]:
+    """The text of an exception and of every exception chained to it."""
+    out: list[str] = []
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        out.append(str(error))
+        out.append(repr(error))
+        out.extend(getattr(error, "__notes__", []))
+        error = error.__cause__ or error.__context__
+    return out
+
+
+def assert_nowhere(texts: list[str], where: str) -> None:
+    for secret in (TOKEN, PASSWORD):
+        forms = {secret, repr(secret)[1:-1]}
+        for text in texts:
+            for form in forms:
+                assert form not in text, f"{where}: {text!r}"
+
+
+def database_bytes(home: Path) -> bytes:
+    return b"".join(f.read_bytes() for f in home.glob("runs.db*"))
+
+
+@pytest.mark.parametrize("token_from", ["code", "yaml"])
+@pytest.mark.parametrize("fail_on", ["a", "open", "close"])
+@pytest.mark.parametrize("front", p.FRONTS)
+def test_secrets_appear_nowhere(
+    front: str,
+    fail_on: str,
+    token_from: str,
+    executor: Any,
+    log: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CONTRACT_PASSWORD", PASSWORD)
+    password = of.EnvVar("CONTRACT_PASSWORD")
+    if token_from == "code":
+        resources = {
+            "db": p.Rec(log=str(log), fail_on=fail_on, token=SecretStr(TOKEN), password=password)
+        }
+        run_config = None
+    else:
+        resources = {"db": p.Rec.configure_at_launch(log=str(log), password=password)}
+        run_config = {"resources": {"db": {"config": {"fail_on": fail_on, "token": TOKEN}}}}
+    home = tmp_path / "home"
+    with of.Instance.local(home) as instance:
+        ended = p.run(front, p.build(front), resources, instance, executor, run_config=run_config)
+        [record] = instance.get_runs()
+    assert ended.status is RunStatus.FAILURE
+    assert_nowhere([e.message for e in ended.events], "events")
+    assert_nowhere([str(record.run_config), str(record.tags)], "run record")
+    assert_nowhere(texts_of(ended.error), "the exception handed back")
+    assert_nowhere([ended.message, str(ended.values)], "the flow's state")
+    surfaced = [
+        t
+        for x in ended.surfaced
+        for t in (texts_of(x) if isinstance(x, BaseException) else [str(x)])
+    ]
+    assert_nowhere(surfaced, "task states and step failures")
+    raw = database_bytes(home)
+    for secret in (TOKEN, PASSWORD):
+        assert secret.encode() not in raw
+    if token_from == "yaml":
+        assert record.run_config["resources"]["db"]["config"]["token"] == "**********"
+
+
+def test_a_job_s_failures_and_reraised_exceptions_are_redacted(
+    log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """result.failures[k].error and the exception raise_on_error raises are masked copies of
+    the same type; the exception as raised stays reachable as original_error, in process."""
+    monkeypatch.setenv("CONTRACT_PASSWORD", PASSWORD)
+    resources = {
+        "db": p.Rec(
+            log=str(log),
+            fail_on="a",
+            token=SecretStr(TOKEN),
+            password=of.EnvVar("CONTRACT_PASSWORD"),
+        )
+    }
+    job = of.Definitions(
+        assets=[p.asset_a, p.asset_b], resources=resources
+    ).get_implicit_global_asset_job_def()
+    result = job.execute_in_process(raise_on_error=False)
+    failure = result.failures["a"]
+    assert isinstance(failure.error, ValueError)
+    assert_nowhere([*texts_of(failure.error), failure.message], "result.failures")
+    assert failure.original_error is not None
+    assert PASSWORD in str(failure.original_error)
+    with pytest.raises(ValueError, match="a failed on purpose") as info:
+        job.execute_in_process()
+    assert_nowhere(texts_of(info.value), "the re-raised step exception")
+
+
+def test_runs_show_prints_no_secret(log: Path, tmp_path: Path) -> None:
+    """`outfitter runs show` of a run whose YAML launch config carried a SecretStr."""
+    from typer.testing import CliRunner
+
+    from outfitter.cli.app import app
+
+    home = tmp_path / "home"
+    run_config = {"resources": {"db": {"config": {"token": TOKEN, "fail_on": "a"}}}}
+    with of.Instance.local(home) as instance:
+        p.run(
+            "asset job",
+            p.build("asset job"),
+            {"db": p.Rec.configure_at_launch(log=str(log))},
+            instance,
+            None,
+            run_config=run_config,
+        )
+        [record] = instance.get_runs()
+    shown = CliRunner().invoke(
+        app, ["runs", "show", record.run_id], env={"OUTFITTER_HOME": str(home), "COLUMNS": "200"}
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "a failed on purpose" in shown.output
+    assert_nowhere([shown.output], "runs show")
