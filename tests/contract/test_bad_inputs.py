@@ -111,16 +111,17 @@ def test_malformed_run_config_is_an_outfitter_error(entry: str, run_config: Any)
 
 
 def _deep_resource() -> Any:
-    class Leaf(of.ConfigurableResource):
-        value: int = 1
+    """A resource whose config value nests 5,000 levels (it blew the stack when checked)."""
 
-    node: Any = Leaf()
-    for i in range(5000):
-        cls = type(
-            f"Level{i}", (of.ConfigurableResource,), {"__annotations__": {"child": type(node)}}
-        )
-        node = cls(child=node)
-    return node
+    class Holder(of.ConfigurableResource):
+        data: Any = None
+
+    value: dict[str, Any] = {}
+    cursor = value
+    for _ in range(5000):
+        cursor["a"] = {}
+        cursor = cursor["a"]
+    return Holder(data=value)
 
 
 DEFINITIONS: dict[str, Callable[[], Any]] = {
@@ -153,7 +154,7 @@ DEFINITIONS: dict[str, Callable[[], Any]] = {
     "Definitions(jobs=[42])": lambda: of.Definitions(jobs=[42]),  # type: ignore[list-item]
     "Definitions(sensors=[42])": lambda: of.Definitions(sensors=[42]),
     "Definitions(executor='dask')": lambda: of.Definitions(assets=[users], executor="dask"),
-    "5000-deep nested resource": _deep_resource,
+    "5000-deep resource config": _deep_resource,
     "with_resources(42, {})": lambda: of.with_resources(42, {}),  # type: ignore[arg-type]
     "Flow(None)": lambda: of.Flow(None),  # type: ignore[arg-type]
     "Flow('')": lambda: of.Flow(""),

@@ -19,6 +19,7 @@ __all__ = [
     "env_from_data",
     "resource_launch_config",
     "run_config_problems",
+    "too_deep",
 ]
 
 
@@ -178,15 +179,15 @@ def run_config_problems(run_config: Any) -> list[str]:
                 )
         if section == "execution" and len(value) > 1:
             problems.append(f"'execution' selects one executor, got {sorted(map(str, value))}")
-    depth_path = _too_deep(run_config)
+    depth_path = too_deep(run_config)
     if depth_path is not None:
         problems.append(f"run config nests deeper than {MAX_DEPTH} levels at {depth_path}")
     return problems
 
 
-def _too_deep(data: Any) -> str | None:
+def too_deep(data: Any) -> str | None:
     """The path where ``data`` nests deeper than :data:`MAX_DEPTH`, or None (iterative: deep
-    data must not exhaust the stack here)."""
+    data must not exhaust the stack here; everything past this check may recurse)."""
     stack: list[tuple[Any, int, str]] = [(data, 0, "")]
     while stack:
         value, depth, path = stack.pop()

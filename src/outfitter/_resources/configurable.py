@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from .._config.env_var import EnvVar, contains_env_var
+from .._config.run_config import MAX_DEPTH, too_deep
 from ..exceptions import ConfigError, DefinitionError, InvocationError
 from .context import InitResourceContext, Resources, current_init_context
 from .markers import RESOURCE_DEPENDENCY, Scope, has_marker, parse_scope, strip_optional
@@ -287,6 +288,11 @@ class ConfigurableResourceFactory(BaseModel, Generic[T]):
     def __init__(self, **data: Any) -> None:
         cls = type(self)
         info = class_info(cls)
+        deep = too_deep(data)
+        if deep is not None:
+            raise _construction_error(
+                cls, [f"{cls.__name__}: config nests deeper than {MAX_DEPTH} levels at {deep}"]
+            )
         if not any(_needs_deferral(info, k, v) for k, v in data.items()):
             try:
                 super().__init__(**data)
