@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import pickle
 import threading
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ import pytest
 
 import outfitter as of
 from outfitter._resources.io_manager import build_input_context, build_output_context
-from outfitter.exceptions import InvocationError
+from outfitter.exceptions import DefinitionError, InvocationError
 
 
 class CsvIOManager(of.ConfigurableIOManager):
@@ -125,3 +127,205 @@ def test_io_manager_key_selects_a_manager(tmp_path: Path) -> None:
 
     of.materialize([table], resources={"csv": CsvIOManager(root_path=str(tmp_path))})
     assert (tmp_path / "table.csv").exists()
+
+
+# -- paths stay inside the storage directory ------------------------------------------------------
+
+KEY_HINT = (
+    "Hint: make every part a plain name: not empty, '.' or '..', no '/', '\\' or NUL character, "
+    "not absolute. A key_prefix is a list of names (key_prefix=['raw', 'sales']); "
+    "AssetKey.from_user_string('raw/sales') splits a 'a/b' string into parts."
+)
+
+
+def test_key_prefix_that_climbs_out_is_refused_at_definition_time(tmp_path: Path) -> None:
+    """@asset(key_prefix=['..', '..']) would store the asset two levels above the storage
+    directory; it is a DefinitionError when the asset is defined, naming the key and each part."""
+    with pytest.raises(DefinitionError) as err:
+
+        @of.asset(key_prefix=["..", ".."])
+        def escape() -> int:
+            return 1
+
+    assert str(err.value) == (
+        "invalid asset key '../../escape' (parts ['..', '..', 'escape']): I/O managers store it "
+        "at a path made of its parts, one file or directory name each\n"
+        "  - part 1 '..' names the parent directory, outside the storage directory\n"
+        "  - part 2 '..' names the parent directory, outside the storage directory\n" + KEY_HINT
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("parts", "problem"),
+    [
+        (["raw", "."], "part 2 '.' names the current directory, not an entry in it"),
+        (["raw", ""], "part 2 '' is empty"),
+        (["/etc", "x"], "part 1 '/etc' is an absolute path and contains a path separator"),
+        (["C:", "x"], "part 1 'C:' is an absolute path"),
+        (["a/b"], "part 1 'a/b' contains a path separator ('/' or '\\')"),
+        (["a\\..\\..\\b"], "part 1 'a\\\\..\\\\..\\\\b' contains a path separator ('/' or '\\')"),
+        (["a\0b"], "part 1 'a\\x00b' contains a NUL character"),
+        (["raw", 3], "part 2 3 is of type int, not a string"),
+    ],
+)
+def test_asset_key_parts_that_are_not_plain_names_are_refused(
+    parts: list[Any], problem: str
+) -> None:
+    """Every part is checked on its own; the message names the key, the part and the fix."""
+    with pytest.raises(DefinitionError) as err:
+        of.AssetKey(parts)
+    assert err.value.problems[0].startswith(problem)
+    assert str(err.value).endswith(KEY_HINT)
+    assert "invalid asset key '" in str(err.value)
+
+
+def test_asset_key_of_something_that_is_not_a_key_is_refused() -> None:
+    """A number is a DefinitionError naming it, not a TypeError from deep inside."""
+    with pytest.raises(DefinitionError) as err:
+        of.AssetKey(42)  # type: ignore[arg-type]
+    assert str(err.value).startswith(
+        "invalid asset key 42: expected a string or a list of strings, got int\n"
+    )
+
+
+def test_keys_from_strings_split_on_slashes_and_check_each_part() -> None:
+    """'a/b' is two parts (legitimately); '../x' and 'a//b' still hold a bad part."""
+    assert of.AssetKey.from_user_string("raw/users").path == ("raw", "users")
+    assert of.AssetIn("raw/users").key == of.AssetKey(["raw", "users"])
+    with pytest.raises(DefinitionError, match=r"part 1 '\.\.' names the parent directory"):
+        of.AssetKey.from_user_string("../x")
+    with pytest.raises(DefinitionError, match="part 2 '' is empty"):
+        of.AssetIn("a//b")
+    with pytest.raises(DefinitionError, match="part 1 'a/b' contains a path separator"):
+        of.AssetKey("a/b")  # one string is one part, as in Dagster; from_user_string splits it
+    with pytest.raises(DefinitionError, match=r"part 1 '\.\.' names the parent"):
+
+        @of.asset(ins={"up": of.AssetIn(key_prefix=[".."])})
+        def down(up: int) -> int:
+            return up
+
+
+def test_names_with_dots_inside_are_plain_names(tmp_path: Path) -> None:
+    """Only '.' and '..' themselves are refused: 'v1.2' or '..hidden' are ordinary file names."""
+
+    @of.asset(key_prefix=["v1.2", "..hidden"])
+    def table() -> int:
+        return 7
+
+    of.materialize(
+        [table], resources={"io_manager": of.FilesystemIOManager(base_dir=str(tmp_path))}
+    )
+    assert (tmp_path / "v1.2" / "..hidden" / "table").is_file()
+
+
+def escaping_outputs() -> list[tuple[dict[str, Any], str]]:
+    return [
+        ({"run_id": "../../outside"}, "['../../outside', 's', 'result']"),
+        ({"run_id": "r", "step_key": "..", "name": ".."}, "['r', '..', '..']"),
+        ({"run_id": "/tmp/abs"}, "['/tmp/abs', 's', 'result']"),
+        ({"run_id": "r", "name": "a\0b"}, "['r', 's', 'a\\x00b']"),
+    ]
+
+
+@pytest.mark.parametrize(("fields", "identifier"), escaping_outputs())
+def test_handle_output_refuses_identifiers_leading_outside_its_directory(
+    tmp_path: Path, fields: dict[str, Any], identifier: str
+) -> None:
+    """Run ids, step keys and output names are not asset keys, so the manager itself checks the
+    resolved path: outside the directory (or the directory itself) is an InvocationError naming
+    the output and the directory, and nothing is written."""
+    root = tmp_path / "storage"
+    root.mkdir()
+    io = of.FilesystemIOManager(base_dir=str(root))
+    with pytest.raises(InvocationError) as err:
+        io.handle_output(build_output_context(**{"step_key": "s", **fields}), [1])
+    step = fields.get("step_key", "s")
+    assert str(err.value) == (
+        f"FilesystemIOManager refuses to store step {step!r}: its identifier {identifier} leads "
+        f"outside the storage directory {os.path.realpath(root)}\n"
+        "Hint: asset keys, run ids, step keys and output names must be plain names (not '', '.' "
+        "or '..', no '/', '\\' or NUL, not absolute); if a symlink inside the directory points "
+        "elsewhere, remove it or set base_dir to the real location."
+    )
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["storage"]
+
+
+@pytest.mark.parametrize(("fields", "identifier"), escaping_outputs())
+def test_load_input_refuses_identifiers_leading_outside_its_directory(
+    tmp_path: Path, fields: dict[str, Any], identifier: str
+) -> None:
+    """Loading checks the same way, before opening anything: a file planted outside the
+    directory where the identifier points is never read."""
+    root = tmp_path / "storage"
+    root.mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "s").mkdir()
+    (tmp_path / "outside" / "s" / "result").write_bytes(pickle.dumps("planted"))
+    io = of.FilesystemIOManager(base_dir=str(root))
+    upstream = build_output_context(**{"step_key": "s", **fields})
+    with pytest.raises(InvocationError) as err:
+        io.load_input(build_input_context(name="numbers", upstream_output=upstream))
+    assert str(err.value).startswith(
+        f"FilesystemIOManager refuses to load input 'numbers' of step 'test_step': its "
+        f"identifier {identifier} leads outside the storage directory {os.path.realpath(root)}"
+    )
+
+
+def test_a_hand_made_identifier_in_a_subclass_is_refused(tmp_path: Path) -> None:
+    """A context whose get_identifier is overridden (a subclass, a custom context) is checked
+    too, as is an identifier that names the directory itself."""
+
+    class Escaping(of.OutputContext):
+        def get_identifier(self) -> list[str]:
+            return ["ok", "..", "..", "..", "etc", "cron.d", "job"]
+
+    class Root(of.OutputContext):
+        def get_identifier(self) -> list[str]:
+            return ["."]
+
+    io = of.FilesystemIOManager(base_dir=str(tmp_path))
+    with pytest.raises(InvocationError, match=r"refuses to store step 'x': its identifier \['ok'"):
+        io.handle_output(Escaping(step_key="x"), 1)
+    with pytest.raises(
+        InvocationError, match=r"refuses to store step 'x': its identifier \['\.'\]"
+    ):
+        io.handle_output(Root(step_key="x"), 1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_symlinks_are_resolved_before_the_check(tmp_path: Path) -> None:
+    """A symlink inside the directory that points outside it does not carry outputs out."""
+    root = tmp_path / "storage"
+    root.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "link").symlink_to(elsewhere, target_is_directory=True)
+    io = of.FilesystemIOManager(base_dir=str(root))
+    out = build_output_context(step_key="s", asset_key=of.AssetKey(["link", "table"]))
+    with pytest.raises(InvocationError) as err:
+        io.handle_output(out, 1)
+    assert str(err.value).startswith(
+        "FilesystemIOManager refuses to store asset 'link/table': its identifier "
+        f"['link', 'table'] leads outside the storage directory {os.path.realpath(root)}"
+    )
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_paths_inside_the_directory_still_work(tmp_path: Path) -> None:
+    """Nested identifiers, '..' that stays inside, and a symlinked root are all fine."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "alias").symlink_to(real, target_is_directory=True)
+    io = of.FilesystemIOManager(base_dir=str(tmp_path / "alias"))
+    out = build_output_context(step_key="s", run_id="r")
+    io.handle_output(out, {"n": 1})
+    assert io.load_input(build_input_context(upstream_output=out)) == {"n": 1}
+    assert (real / "r" / "s" / "result").is_file()
+
+    class Roundabout(of.OutputContext):
+        def get_identifier(self) -> list[str]:
+            return ["a", "..", "b"]
+
+    io.handle_output(Roundabout(step_key="s"), 2)
+    assert pickle.loads((real / "b").read_bytes()) == 2

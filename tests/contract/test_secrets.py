@@ -145,3 +145,57 @@ def test_runs_show_prints_no_secret(log: Path, tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     assert "a failed on purpose" in shown.output
     assert_nowhere([shown.output], "runs show")
+
+
+class Catalog(of.ConfigurableResource):
+    token: str
+
+
+def test_a_sensor_s_error_is_masked_in_ticks_and_preview(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sensor that raises quoting its resource's EnvVar value: the exception raised to the
+    caller, the tick record and `outfitter sensors preview` show it masked (the value reached
+    the tick record, the daemon's log and preview before)."""
+    from typer.testing import CliRunner
+
+    from outfitter._daemon import Daemon
+    from outfitter.cli.app import app
+
+    monkeypatch.setenv("CATALOG_TOKEN", PASSWORD)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "defs.py").write_text(
+        "import outfitter as of\n"
+        "class Catalog(of.ConfigurableResource):\n    token: str\n"
+        "@of.sensor(minimum_interval_seconds=1)\n"
+        "def watch(catalog: Catalog):\n"
+        "    raise PermissionError(f'catalog refused token {catalog.token}')\n"
+        "defs = of.Definitions(sensors=[watch], "
+        "resources={'catalog': Catalog(token=of.EnvVar('CATALOG_TOKEN'))})\n"
+    )
+
+    @of.sensor(minimum_interval_seconds=1)
+    def watch(catalog: Catalog) -> None:
+        raise PermissionError(f"catalog refused token {catalog.token}")
+
+    with pytest.raises(PermissionError) as info:
+        watch(catalog=Catalog(token=of.EnvVar("CATALOG_TOKEN")))
+    assert_nowhere(texts_of(info.value), "a directly invoked sensor")
+
+    defs = of.Definitions(
+        sensors=[watch], resources={"catalog": Catalog(token=of.EnvVar("CATALOG_TOKEN"))}
+    )
+    with of.Instance.local(tmp_path / "home") as instance:
+        instance.set_instigator("watch", "sensor", status="RUNNING")
+        Daemon(defs, instance, clock=lambda: 100.0).tick()
+        [tick] = instance.get_ticks("watch")
+    assert tick.status == "FAILURE"
+    assert "catalog refused token ***" in (tick.error or "")
+    assert_nowhere([tick.error or ""], "the tick record")
+    shown = CliRunner().invoke(
+        app,
+        ["sensors", "preview", "-f", "defs.py", "watch"],
+        env={"OUTFITTER_HOME": str(tmp_path / "home")},
+    )
+    assert "catalog refused token ***" in shown.output
+    assert_nowhere([shown.output], "sensors preview")

@@ -48,11 +48,15 @@ def _ascii_inner(text: str) -> str:
 
 
 def escaped_forms(secret: str) -> set[str]:
-    """``secret`` and the forms it takes when it is quoted once or twice (repr, ascii, JSON).
+    r"""``secret`` and the forms it takes when it is quoted once or twice (repr, ascii, JSON).
 
     Example:
-        >>> sorted(escaped_forms("it's"))
-        ["it's", "it\\\\'s"]
+        >>> for form in sorted(escaped_forms('pa"ss')):
+        ...     print(form)
+        pa"ss
+        pa\"ss
+        pa\\"ss
+        pa\\\"ss
     """
     forms = {secret}
     for first in (_repr_inner, _json_inner, _ascii_inner):
@@ -271,9 +275,8 @@ def secret_values(value: Any, model: Any = None) -> Iterator[str | bytes]:
     fields.
 
     Example:
-        >>> from pydantic import BaseModel, SecretStr
-        >>> class Api(BaseModel):
-        ...     token: SecretStr
+        >>> from pydantic import SecretStr, create_model
+        >>> Api = create_model("Api", token=(SecretStr, ...))
         >>> list(secret_values({"token": "from-yaml"}, Api))
         ['from-yaml']
     """
@@ -308,10 +311,8 @@ def mask_secret_fields(value: Any, model: Any) -> Any:
     values of ``model``'s secret fields replaced by :data:`RECORD_MASK`, nested models too.
 
     Example:
-        >>> from pydantic import BaseModel, SecretStr
-        >>> class Api(BaseModel):
-        ...     url: str
-        ...     token: SecretStr
+        >>> from pydantic import SecretStr, create_model
+        >>> Api = create_model("Api", url=(str, ...), token=(SecretStr, ...))
         >>> mask_secret_fields({"url": "https://x", "token": "from-yaml"}, Api)
         {'url': 'https://x', 'token': '**********'}
     """

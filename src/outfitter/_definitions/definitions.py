@@ -16,6 +16,7 @@ from .asset_key import AssetKey
 from .decorators import AssetsDefinition
 from .job import JobDefinition, UnresolvedAssetJob
 from .node import NodeSpec
+from .sensors import ScheduleDefinition, SensorDefinition
 
 __all__ = ["IMPLICIT_ASSET_JOB", "Definitions", "with_resources"]
 
@@ -51,15 +52,34 @@ class Definitions:
         resources: Mapping[str, Any] | Any = None,
         executor: Any = None,
     ) -> None:
-        self.assets = list(assets or [])
-        self.sensors = list(sensors or [])
-        self.schedules = list(schedules or [])
+        problems: list[str] = []
+        self.assets = _items(assets, "assets", AssetsDefinition, "@asset", problems)
+        jobs = _items(
+            jobs, "jobs", JobDefinition | UnresolvedAssetJob, "@job or define_asset_job", problems
+        )
+        self.sensors = _items(sensors, "sensors", object, "@sensor", problems)
+        self.schedules = _items(schedules, "schedules", object, "@schedule", problems)
         self.executor = executor
         self._resources = resources
-        problems: list[str] = []
         self._jobs: dict[str, JobDefinition] = {}
+        if executor is not None and not hasattr(executor, "config"):
+            problems.append(
+                f"executor={executor!r} is not an executor; use in_process_executor, "
+                "multiprocess_executor(...) or dask_executor(...)"
+            )
+            self.executor = None
         self._check_assets(problems)
-        bindings = resource_bindings(resources)
+        try:
+            bindings = resource_bindings(resources)
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+            bindings = {}
+        bad_keys = [k for k in bindings if not isinstance(k, str)]
+        if bad_keys:
+            problems.append(
+                f"resource keys must be strings, got {', '.join(repr(k) for k in bad_keys)}"
+            )
+            bindings = {k: v for k, v in bindings.items() if isinstance(k, str)}
         unique = list({a.key: a for a in reversed(self.assets)}.values())[::-1]
         if self.assets:
             try:
@@ -67,7 +87,7 @@ class Definitions:
                 self._add_job(implicit.resolve(unique), problems)
             except DefinitionError as exc:
                 problems.extend(exc.problems)
-        for job in jobs or []:
+        for job in jobs:
             try:
                 resolved = job.resolve(unique) if isinstance(job, UnresolvedAssetJob) else job
             except DefinitionError as exc:
@@ -143,11 +163,26 @@ class Definitions:
 
     def _check_instigators(self, bindings: dict[str, Any], problems: list[str]) -> None:
         names: set[str] = set()
-        for definition in [*self.sensors, *self.schedules]:
-            owner = getattr(definition, "owner", repr(definition))
+        kinds: list[tuple[Any, str, type[Any], str]] = [
+            *((d, "sensors", SensorDefinition, "@sensor") for d in self.sensors),
+            *((d, "schedules", ScheduleDefinition, "@schedule(cron)") for d in self.schedules),
+        ]
+        for definition, where, kind, decorator in kinds:
+            if not isinstance(definition, kind):
+                problems.append(
+                    f"{where}= holds {definition!r} ({type(definition).__name__}), which is not "
+                    f"a {kind.__name__}; make it with {decorator} above a function"
+                )
+                continue
+            owner = definition.owner
             if definition.name in names:
                 problems.append(f"{owner}: the name {definition.name!r} is used twice")
             names.add(definition.name)
+            # cron, timezone, interval, status: checked when it was made, and again here in
+            # case it was changed since (an invalid cron would only fail on the daemon's tick)
+            check = getattr(definition, "definition_problems", None)
+            if check is not None:
+                problems.extend(check())
             for key in sorted(definition.resource_keys):
                 if key not in bindings:
                     problems.append(
@@ -242,6 +277,26 @@ class Definitions:
         return f"Definitions(assets={len(self.assets)}, jobs={len(self._jobs)})"
 
 
+def _items(given: Any, name: str, kind: Any, decorator: str, problems: list[str]) -> list[Any]:
+    """``given`` as a list of ``kind``; a value that is not a list of them is a problem (and
+    its wrong items are left out, so the rest is still checked)."""
+    if given is None:
+        return []
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        problems.append(
+            f"{name}= takes a list, got {type(given).__name__} {given!r}; e.g. {name}=[...]"
+        )
+        return []
+    items = list(given)
+    good = [item for item in items if isinstance(item, kind)]
+    for item in items:
+        if not isinstance(item, kind):
+            problems.append(
+                f"{name}= holds {item!r} ({type(item).__name__}); make each with {decorator}"
+            )
+    return good
+
+
 def _owner(node: NodeSpec) -> str:
     if node.asset_key is not None:
         return f"asset {node.asset_key.to_user_string()!r}"
@@ -285,6 +340,19 @@ def with_resources(
         >>> bound.resource_defs["token"]
         {'value': 'abc'}
     """
+    if not isinstance(resource_defs, Mapping):
+        raise DefinitionError(
+            f"with_resources takes resource_defs as a dict, got {type(resource_defs).__name__}",
+            hint="e.g. with_resources([my_asset], {'db': Database(...)}).",
+        )
+    problems: list[str] = []
+    assets = _items(assets, "assets", AssetsDefinition, "@asset", problems)
+    if problems:
+        raise DefinitionError(
+            "with_resources takes a list of assets",
+            problems=problems,
+            hint="e.g. with_resources([my_asset], {'db': Database(...)}).",
+        )
     defs = dict(resource_defs)
     for key, entry in (resource_config_by_key or {}).items():
         if key not in defs:

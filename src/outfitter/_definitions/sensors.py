@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import logging
+import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
 
 from .._config.run_config import RunConfig
+from .._resources.context import did_you_mean
 from ..exceptions import DefinitionError, InvocationError
 from .params import Params, classify_params
 
@@ -33,6 +36,16 @@ __all__ = [
 
 _LOG = logging.getLogger("outfitter.sensors")
 
+# The Gregorian calendar repeats every 400 years (146097 days, a whole number of weeks), so a cron
+# expression with no fire time within 400 years of any moment has none at all. Fewer years would
+# be wrong: '0 0 * 2 1#5' (a fifth Monday in February) fires in 2044, then 2072, 2112, ...
+NEVER_FIRES_HORIZON_YEARS = 400
+_CRON_FIELDS = "'minute hour day-of-month month day-of-week'"
+
+Problem = tuple[str, str]
+"""One definition problem: what is wrong (naming the sensor or schedule and the value), and how
+to fix it."""
+
 
 @dataclass(frozen=True)
 class RunRequest:
@@ -50,6 +63,26 @@ class RunRequest:
     run_config: RunConfig | Mapping[str, Any] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     asset_selection: list[Any] | None = None
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if self.run_key is not None and not isinstance(self.run_key, str):
+            problems.append(
+                f"run_key must be a string or None, got {self.run_key!r} of type "
+                f"{type(self.run_key).__name__}"
+            )
+        if not isinstance(self.tags, Mapping):
+            problems.append(f"tags must be a mapping, got {type(self.tags).__name__}")
+        if self.run_config is not None and not isinstance(self.run_config, RunConfig | Mapping):
+            problems.append(
+                f"run_config must be a RunConfig or a mapping, got {type(self.run_config).__name__}"
+            )
+        if problems:
+            raise InvocationError(
+                "invalid RunRequest: " + "; ".join(problems),
+                hint="e.g. RunRequest(run_key=f'users@{version}', tags={'table': 'users'}, "
+                "run_config=RunConfig(resources={...})).",
+            )
 
 
 @dataclass(frozen=True)
@@ -208,6 +241,27 @@ class _Instigator:
         """The name of the job its run requests launch."""
         return getattr(self.job, "name", None)
 
+    def definition_problems(self) -> list[str]:
+        """Every problem with how this sensor or schedule is defined, one line each (naming it,
+        the value and the fix); empty when it can run. Checked when it is made and again by
+        ``Definitions``."""
+        return [_line(problem) for problem in self._problems()]
+
+    def _problems(self) -> list[Problem]:
+        return _status_problems(getattr(self, "default_status", "STOPPED"), self.owner)
+
+    def _raise_problems(self) -> None:
+        problems = self._problems()
+        if len(problems) == 1:
+            [(what, fix)] = problems
+            raise DefinitionError(what, hint=fix)
+        if problems:
+            raise DefinitionError(
+                f"{len(problems)} problems in {self.owner}",
+                problems=[_line(problem) for problem in problems],
+                hint="fix every item listed.",
+            )
+
     @property
     def resource_keys(self) -> frozenset[str]:
         """Resource keys it asks for."""
@@ -221,13 +275,24 @@ class _Instigator:
         from .._resources.scope import RunScope
 
         bindings = resources if resources is not None else context.resources
-        with RunScope(bindings or {}, parent=parent, keys=self.resource_keys) as scope:
-            kwargs: dict[str, Any] = {r.key: scope.get(r.key) for r in self.params.resources}
-            if self.params.context is not None:
-                kwargs[self.params.context] = context
-            result = self.fn(**kwargs)
-            if inspect.isgenerator(result):
-                result = list(result)
+        scope = RunScope(bindings or {}, parent=parent, keys=self.resource_keys)
+        masked: BaseException | None = None
+        try:
+            with scope:
+                kwargs: dict[str, Any] = {r.key: scope.get(r.key) for r in self.params.resources}
+                if self.params.context is not None:
+                    kwargs[self.params.context] = context
+                result = self.fn(**kwargs)
+                if inspect.isgenerator(result):
+                    result = list(result)
+        except Exception as exc:
+            # what it says, with the secrets its resources resolved masked (tick records, the
+            # daemon's log and `sensors preview` show it)
+            masked = scope.redactor.exception(exc)
+            if masked is exc:
+                raise
+        if masked is not None:
+            raise masked  # out here, so it chains no unmasked context
         return _normalize(result, self.owner)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -285,13 +350,16 @@ class SensorDefinition(_Instigator):
         default_status: str = "STOPPED",
     ) -> None:
         super().__init__(fn, name, job)
-        if minimum_interval_seconds <= 0:
-            raise DefinitionError(
-                f"{self.owner}: minimum_interval_seconds must be positive",
-                hint="use the number of seconds between evaluations, e.g. 30.",
-            )
         self.minimum_interval_seconds = minimum_interval_seconds
-        self.default_status = _status(default_status, self.owner)
+        self.default_status: str = default_status
+        self._raise_problems()
+        self.default_status = _normalized_status(default_status)
+
+    def _problems(self) -> list[Problem]:
+        return [
+            *_interval_problems(self.minimum_interval_seconds, self.owner),
+            *super()._problems(),
+        ]
 
     def _default_context(self) -> SensorEvaluationContext:
         return SensorEvaluationContext(sensor_name=self.name)
@@ -313,16 +381,20 @@ class ScheduleDefinition(_Instigator):
         default_status: str = "STOPPED",
     ) -> None:
         super().__init__(fn, name, job)
-        from croniter import croniter
-
-        if not croniter.is_valid(cron_schedule):
-            raise DefinitionError(
-                f"{self.owner}: {cron_schedule!r} is not a valid cron expression",
-                hint="use five fields, e.g. '0 * * * *' for hourly.",
-            )
         self.cron_schedule = cron_schedule
-        self.execution_timezone = execution_timezone or "UTC"
-        self.default_status = _status(default_status, self.owner)
+        self.execution_timezone = "UTC" if execution_timezone is None else execution_timezone
+        self.default_status: str = default_status
+        self._raise_problems()
+        self.default_status = _normalized_status(default_status)
+
+    def _problems(self) -> list[Problem]:
+        timezone = _timezone_problems(self.execution_timezone, self.owner)
+        tz = None if timezone else self.timezone()
+        return [
+            *_cron_problems(self.cron_schedule, tz, self.owner),
+            *timezone,
+            *super()._problems(),
+        ]
 
     def timezone(self) -> dt.tzinfo:
         """The timezone the cron expression is read in."""
@@ -342,14 +414,117 @@ class ScheduleDefinition(_Instigator):
         return ScheduleEvaluationContext(schedule_name=self.name)
 
 
-def _status(value: str, owner: str) -> str:
-    status = str(getattr(value, "value", value)).upper()
-    if status not in ("RUNNING", "STOPPED"):
-        raise DefinitionError(
+def _line(problem: Problem) -> str:
+    what, fix = problem
+    return f"{what}{'' if what.endswith(('.', '?')) else '.'} Fix: {fix}"
+
+
+def _normalized_status(value: Any) -> str:
+    return str(getattr(value, "value", value)).upper()
+
+
+def _status_problems(value: Any, owner: str) -> list[Problem]:
+    if _normalized_status(value) in ("RUNNING", "STOPPED"):
+        return []
+    return [
+        (
             f"{owner}: default_status must be 'RUNNING' or 'STOPPED', got {value!r}",
-            hint="use 'RUNNING' to start evaluating as soon as the daemon starts.",
+            "use 'RUNNING' to start evaluating as soon as the daemon starts.",
         )
-    return status
+    ]
+
+
+def _interval_problems(value: Any, owner: str) -> list[Problem]:
+    """``minimum_interval_seconds`` must be a finite number greater than 0 (nan, inf, 0 and
+    negative numbers would make the daemon evaluate the sensor never or without pause)."""
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if is_number and math.isfinite(value) and value > 0:
+        return []
+    got = repr(value) if is_number else f"{value!r} of type {type(value).__name__}"
+    return [
+        (
+            f"{owner}: minimum_interval_seconds must be a finite number of seconds greater "
+            f"than 0, got {got}",
+            "pass the seconds to wait between evaluations as a number, e.g. "
+            "minimum_interval_seconds=30.",
+        )
+    ]
+
+
+def _timezone_problems(value: Any, owner: str) -> list[Problem]:
+    """``execution_timezone`` must name a zone of the IANA database (as zoneinfo knows it)."""
+    from zoneinfo import ZoneInfo, available_timezones
+
+    if isinstance(value, str):
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError, OSError):
+            # ZoneInfoNotFoundError (a KeyError): no such zone; ValueError: not a relative key
+            # ('', '/etc/localtime', '../x'); OSError: a directory ('Europe') on some platforms
+            pass
+        else:
+            return []
+    suggestion = did_you_mean(value, available_timezones()) if isinstance(value, str) else ""
+    return [
+        (
+            f"{owner}: execution_timezone {value!r} is not a time zone zoneinfo knows."
+            + suggestion,
+            "use an IANA time zone name such as 'UTC', 'Europe/Paris' or 'America/New_York' "
+            "(zoneinfo.available_timezones() lists them; install the tzdata package where the "
+            "system has no time zone database).",
+        )
+    ]
+
+
+def _cron_problems(expression: Any, tz: dt.tzinfo | None, owner: str) -> list[Problem]:
+    """What is wrong with ``expression`` as a schedule's cron: not a string, not valid cron, not
+    five fields, or no time ever matches it (read in ``tz``, UTC when None)."""
+    from croniter import CroniterBadDateError, croniter
+
+    example = "e.g. '0 6 * * *' for 06:00 every day, '*/15 * * * *' every 15 minutes"
+    if not isinstance(expression, str):
+        return [
+            (
+                f"{owner}: cron_schedule must be a string, got {expression!r} of type "
+                f"{type(expression).__name__}",
+                f"write the cron expression as a string of five fields {_CRON_FIELDS}, {example}.",
+            )
+        ]
+    try:
+        fields = croniter.expand(expression)[0]
+    except (ValueError, LookupError, TypeError, AttributeError) as exc:
+        reason = str(exc).strip() or type(exc).__name__
+        return [
+            (
+                f"{owner}: cron_schedule {expression!r} is not a valid cron expression ({reason})",
+                f"use five fields {_CRON_FIELDS} with values in range (minute 0-59, hour 0-23, "
+                f"day 1-31, month 1-12, weekday 0-7), {example}.",
+            )
+        ]
+    if len(fields) != 5:
+        return [
+            (
+                f"{owner}: cron_schedule {expression!r} has {len(fields)} fields; schedules take "
+                "standard cron expressions of 5 (no seconds or years field)",
+                f"use five fields {_CRON_FIELDS}, {example}.",
+            )
+        ]
+    start = dt.datetime(2000, 1, 1, tzinfo=tz or dt.UTC)
+    try:
+        croniter(expression, start, max_years_between_matches=NEVER_FIRES_HORIZON_YEARS).get_next(
+            dt.datetime
+        )
+    except CroniterBadDateError:
+        return [
+            (
+                f"{owner}: cron_schedule {expression!r} never fires: no date matches it (none in "
+                f"{NEVER_FIRES_HORIZON_YEARS} years, a whole cycle of the calendar)",
+                "use a day of the month that exists in the months it names (days 1-28 exist in "
+                "every month, 29 only in leap-year Februaries; 'L' is the last day of the month, "
+                "e.g. '0 0 L 2 *').",
+            )
+        ]
+    return []
 
 
 @overload
@@ -420,6 +595,17 @@ def schedule(
         >>> hourly.cron_schedule
         '0 * * * *'
     """
+    if callable(cron_schedule):
+        raise DefinitionError(
+            f"@schedule needs a cron expression; it was given the function "
+            f"{getattr(cron_schedule, '__name__', cron_schedule)!r}",
+            hint="write @schedule('0 6 * * *') (or @schedule(cron_schedule=...)) above the "
+            "function, not a bare @schedule.",
+        )
+    if not isinstance(cron_schedule, str):
+        owner = f"schedule {name!r}" if name else "@schedule"
+        [(what, fix)] = _cron_problems(cron_schedule, None, owner)
+        raise DefinitionError(what, hint=fix)
 
     def wrap(f: Callable[..., Any]) -> ScheduleDefinition:
         return ScheduleDefinition(

@@ -9,8 +9,8 @@ from .._config.run_config import RunConfig
 from .._definitions.decorators import AssetsDefinition
 from .._definitions.selection import cached_asset_graph
 from .._resources.bindings import resource_bindings
-from ..exceptions import DefinitionError
 from .._resources.io_manager import DEFAULT_IO_MANAGER, IN_MEMORY_IO_MANAGER
+from ..exceptions import DefinitionError
 from .launch import run_job
 from .result import ExecuteResult
 

@@ -301,13 +301,33 @@ class FilesystemIOManager(ConfigurableIOManager):
             )
         return str(instance.storage_directory())
 
-    def _path(self, identifier: list[str]) -> str:
-        return os.path.join(self._root(), *identifier)
+    def _path(self, identifier: list[str], what: str, action: str) -> str:
+        """Where ``what`` (identified by ``identifier``) is stored: the joined path, resolved
+        (``..``, symlinks), which must lie strictly inside the resolved root. Asset key parts are
+        checked when keys are made; this also covers run ids, step keys, output names and
+        identifiers from a subclass's ``get_identifier``."""
+        given = self._root()
+        root = os.path.realpath(given)
+        try:
+            path = os.path.realpath(os.path.join(root, *identifier))
+            inside = path != root and os.path.commonpath([root, path]) == root
+        except (TypeError, ValueError):  # not strings; an embedded NUL; another drive
+            inside = False
+        if not inside:
+            where = root if os.path.abspath(given) == root else f"{given} (resolved: {root})"
+            raise InvocationError(
+                f"FilesystemIOManager refuses to {action} {what}: its identifier "
+                f"{identifier!r} leads outside the storage directory {where}",
+                hint="asset keys, run ids, step keys and output names must be plain names "
+                "(not '', '.' or '..', no '/', '\\' or NUL, not absolute); if a symlink inside "
+                "the directory points elsewhere, remove it or set base_dir to the real location.",
+            )
+        return path
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         """Pickle ``obj`` atomically to its path."""
+        path = self._path(context.get_identifier(), context.describe(), "store")
         data = _dump(obj, context.describe())
-        path = self._path(context.get_identifier())
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
         try:
@@ -321,7 +341,7 @@ class FilesystemIOManager(ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> Any:
         """Unpickle the upstream output."""
-        path = self._path(context.get_identifier())
+        path = self._path(context.get_identifier(), context.describe(), "load")
         try:
             with open(path, "rb") as f:
                 return pickle.load(f)

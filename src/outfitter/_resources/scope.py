@@ -325,11 +325,14 @@ class RunScope:
                     )
                 deps = {alias: values[d] for alias, d in spec.deps} if spec.deps else {}
                 started = time.perf_counter() if self._listener is not None else 0.0
+                failure: BaseException | None = None
                 try:
                     target, ctx = spec.prepare(self._env, deps)
                     value, exit_ = spec.lifecycle.enter_sync(target, ctx)  # type: ignore[arg-type]
                 except BaseException as exc:
-                    self._fail(spec, exc)
+                    failure = exc
+                if failure is not None:  # raised out here: the error chains no unmasked context
+                    self._fail(spec, failure)
                 self._opened_one(spec, value, exit_, started)
             return values[key]
 
@@ -348,11 +351,14 @@ class RunScope:
                     continue
                 deps = {alias: values[d] for alias, d in spec.deps}
                 started = time.perf_counter()
+                failure: BaseException | None = None
                 try:
                     target, ctx = spec.prepare(self._env, deps)
                     value, exit_ = await spec.lifecycle.enter_async(target, ctx)  # type: ignore[arg-type]
                 except BaseException as exc:
-                    await self._afail(spec, exc)
+                    failure = exc
+                if failure is not None:
+                    await self._afail(spec, failure)
                 self._opened_one(spec, value, exit_, started)
             return values[key]
 

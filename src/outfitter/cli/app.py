@@ -519,7 +519,19 @@ def sensors_preview(name: NameArg, file: FileOpt = None, module: ModuleOpt = Non
             context = SensorEvaluationContext(
                 sensor_name=name, cursor=state.cursor if state else None, instance=instance
             )
-            result = definition.evaluate(context, resources=resource_bindings(defs._resources))
+            try:
+                result = definition.evaluate(context, resources=resource_bindings(defs._resources))
+            except OutfitterError:
+                raise
+            except Exception as exc:  # the sensor's own code raised (its secrets masked)
+                if _STATE["debug"]:
+                    raise
+                frames = _user_frames(exc).rstrip()
+                raise InvocationError(
+                    f"sensor {name!r} raised {type(exc).__name__}: {exc}"
+                    + (f"\n{frames}" if frames else ""),
+                    hint="fix the sensor (run with --debug for the full traceback).",
+                ) from None
         if isinstance(result, SkipReason):
             out.print(f"skip: {result.message}")
             return
