@@ -400,3 +400,193 @@ def test_sensor_commands_reflect_and_change_stored_status(database: Path, tmp_pa
     assert "Did you mean 'tables_changed'?" in unknown.stderr
     schedules = cli(["schedules", "list"], tmp_path)
     assert schedules.returncode == 0, schedules.stderr
+
+
+# -- SIGTERM, isolation, concurrent daemons -------------------------------------------------------
+
+DEFS = ROOT / "tests" / "daemon_defs.py"
+
+
+def start_daemon(work: Path, **settings: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "OUTFITTER_HOME": str(work / "home"),
+        "DAEMON_WORK": str(work),
+        **{f"DAEMON_{k.upper()}": v for k, v in settings.items()},
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "outfitter.cli", "daemon", "-f", str(DEFS), "--poll", "0.02"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def log_lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_sigterm_lets_the_run_in_flight_finish(tmp_path: Path) -> None:
+    """SIGTERM while a launched run's step runs: the run completes (SUCCESS, resources
+    closed), its tick is recorded, and the daemon exits 0."""
+    proc = start_daemon(tmp_path, keys="1", step_seconds="1.5")
+    try:
+        wait_for(
+            lambda: any(line.startswith("start k0") for line in log_lines(tmp_path / "steps.log"))
+        )
+        os.kill(proc.pid, signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr
+    assert "SIGTERM received: finishing the current tick" in stderr
+    assert "daemon stopped" in stderr
+    assert [line.split()[0:2] for line in log_lines(tmp_path / "steps.log")] == [
+        ["start", "k0"],
+        ["finish", "k0"],
+    ]
+    resources = [line.split()[0] for line in log_lines(tmp_path / "resources.log")]
+    assert resources == ["open", "close"]
+    with Instance.local(tmp_path / "home") as instance:
+        [run] = instance.get_runs()
+        assert run.status.value == "SUCCESS"
+        [tick] = instance.get_ticks("keys")
+        assert (tick.status, tick.run_ids) == ("SUCCESS", [run.run_id])
+        assert instance.run_key_run("keys", "k0") == run.run_id
+
+
+def test_a_second_sigterm_cancels_the_run_in_flight(tmp_path: Path) -> None:
+    """Asked twice, the daemon cancels the run in flight: it is recorded CANCELED after its
+    resources closed, and the daemon stops."""
+    proc = start_daemon(tmp_path, keys="1", step_seconds="120")
+    try:
+        wait_for(
+            lambda: any(line.startswith("start k0") for line in log_lines(tmp_path / "steps.log"))
+        )
+        os.kill(proc.pid, signal.SIGTERM)
+        wait_for(lambda: "SIGTERM received" in (proc.stderr.readline() if proc.stderr else ""))
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode != 0
+    resources = [line.split()[0] for line in log_lines(tmp_path / "resources.log")]
+    assert resources == ["open", "close"]
+    with Instance.local(tmp_path / "home") as instance:
+        [run] = instance.get_runs()
+        assert run.status.value == "CANCELED"
+
+
+def test_a_schedule_that_fails_to_schedule_is_isolated() -> None:
+    """An unknown timezone and a cron that never fires are FAILURE ticks (the same failure
+    recorded once a minute, not at every poll); the good sensor launches."""
+
+    @of.schedule("0 * * * *", job=refresh, default_status="RUNNING")
+    def lost_in_space(context: of.ScheduleEvaluationContext):  # type: ignore[no-untyped-def]
+        return of.RunRequest(run_key="never")
+
+    @of.schedule("0 * * * *", job=refresh, default_status="RUNNING")
+    def never(context: of.ScheduleEvaluationContext):  # type: ignore[no-untyped-def]
+        return of.RunRequest(run_key="never")
+
+    clock = Clock()
+    defs = make_defs(per_table, schedules=[lost_in_space, never])
+    # what definition-time validation refuses, set afterwards: the loop must survive it anyway
+    lost_in_space.execution_timezone = "Mars/Olympus_Mons"
+    never.cron_schedule = "0 0 31 2 *"
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(defs, instance, clock=clock)
+        for name in ("lost_in_space", "never"):  # started before: a slot is looked for
+            instance.set_instigator(
+                name, "schedule", status="RUNNING", last_tick_time=clock.now - 7200
+            )
+        assert len(daemon.tick()) == 2
+        clock.now += 10
+        assert len(daemon.tick()) == 1  # t2; the broken schedules fail again, unrecorded
+        clock.now += 60
+        daemon.tick()
+        daemon.close()
+        for name, error in (
+            ("lost_in_space", "Mars/Olympus_Mons"),
+            ("never", "CroniterBadDateError"),
+        ):
+            ticks = instance.get_ticks(name)
+            assert [t.status for t in ticks] == ["FAILURE", "FAILURE"], name
+            assert error in (ticks[0].error or "")
+
+
+def test_a_request_that_cannot_launch_fails_the_tick_not_the_others() -> None:
+    """A request whose run config is invalid claims nothing and is named in the FAILURE tick;
+    the other requests of the evaluation launch."""
+    requests = [
+        of.RunRequest(run_key="bad", run_config={"resources": {"db": {"config": {"tabel": 1}}}}),
+        of.RunRequest(run_key="good", run_config={"resources": {"db": {"config": {"table": "g"}}}}),
+    ]
+
+    @of.sensor(job=refresh, minimum_interval_seconds=1, default_status="RUNNING")
+    def mixed():  # type: ignore[no-untyped-def]
+        return requests
+
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(make_defs(mixed), instance, clock=Clock())
+        [launched] = daemon.tick()
+        daemon.close()
+        [tick] = instance.get_ticks("mixed")
+        assert tick.status == "FAILURE"
+        assert tick.run_ids == [launched]
+        assert (tick.error or "").startswith("run request 'bad': ConfigError:")
+        assert instance.run_key_run("mixed", "bad") is None
+        assert instance.run_key_run("mixed", "good") == launched
+
+
+def test_two_daemons_on_one_instance_launch_each_key_once(tmp_path: Path) -> None:
+    """Two daemons ticking at once over the same keys: every key has exactly one run."""
+    import threading
+
+    @of.sensor(job=refresh, minimum_interval_seconds=1, default_status="RUNNING")
+    def shared():  # type: ignore[no-untyped-def]
+        return [
+            of.RunRequest(
+                run_key=f"k{i}", run_config={"resources": {"db": {"config": {"table": f"t{i}"}}}}
+            )
+            for i in range(8)
+        ]
+
+    errors: list[BaseException] = []
+
+    def one_daemon() -> None:
+        try:
+            with Instance.local(tmp_path) as instance:
+                daemon = Daemon(make_defs(shared), instance, clock=Clock())
+                daemon.tick()
+                daemon.close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one_daemon) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Instance.local(tmp_path) as instance:
+        keys = sorted(r.tags["run_key"] for r in instance.get_runs())
+    assert keys == [f"k{i}" for i in range(8)]
+
+
+def test_a_key_claimed_by_a_daemon_that_crashed_before_launching_is_launched(
+    tmp_path: Path,
+) -> None:
+    """An older daemon claimed the key, then died before its run was created: the next
+    evaluation that asks for it launches it."""
+    with Instance.local(tmp_path) as instance:
+        assert instance.claim_run_key("per_table", "t0")
+        daemon = Daemon(make_defs(per_table), instance, clock=Clock())
+        launched = daemon.tick()
+        daemon.close()
+        assert len(launched) == 2
+        assert instance.run_key_run("per_table", "t0") in launched

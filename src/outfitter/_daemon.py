@@ -1,16 +1,27 @@
 """The daemon: evaluates running sensors on their interval and schedules on their cron, launches
 the runs they request, and records ticks, cursors and run keys in the instance.
 
-A ``(sensor, run_key)`` is launched at most once, across restarts too (keys are claimed in the
-instance before the run starts). A sensor that raises records a failed tick and the daemon goes
-on. SIGTERM / Ctrl-C let the current tick finish, then process-scoped resources close.
+- A ``(sensor, run_key)`` launches at most once and is never lost, across crashes and restarts
+  too: the key is claimed in the same SQLite transaction that creates the run it launches (so a
+  kill -9 at any moment leaves both or neither), and a sensor's cursor (a schedule's last tick)
+  moves on only once every request of its evaluation was launched or found already launched;
+  after a crash, the next evaluation asks again for what was not launched.
+- Each sensor and schedule is isolated: whatever one raises (its function, its cron, its
+  timezone, a request that cannot launch) is recorded as a FAILURE tick, and the daemon goes on
+  with the others.
+- SIGTERM / Ctrl-C let the current tick finish, with the runs it launches (they do not cancel:
+  the daemon tells them it handles SIGTERM itself), then process-scoped resources close. A
+  second signal cancels the runs in flight.
+- Every tick first records as FAILURE the runs whose process died (``mark_dead_runs``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +37,8 @@ from ._definitions.sensors import (
     SensorEvaluationContext,
     SkipReason,
 )
-from ._instance import Instance
+from ._execution.heartbeat import host_handles_sigterm
+from ._instance import Instance, RunRecord, RunStatus
 from ._resources.bindings import resource_bindings
 from ._resources.markers import Scope
 from ._resources.scope import PROCESS_SCOPE, RunScope
@@ -34,6 +46,55 @@ from ._resources.scope import PROCESS_SCOPE, RunScope
 __all__ = ["Daemon"]
 
 _LOG = logging.getLogger("outfitter.daemon")
+
+Definition = SensorDefinition | ScheduleDefinition
+
+_REPEAT_FAILURE_AFTER = 60.0
+"""Seconds before the same scheduling failure of a definition is recorded as a tick again
+(a broken cron would otherwise add a tick at every poll)."""
+
+_CATCH_UP = 1000
+"""Cron slots stepped through one by one to find a schedule's latest due slot; beyond that,
+the latest slot is found from the current time."""
+
+
+class _KeyTaken(Exception):
+    """The run key was claimed (its run created) by someone else meanwhile."""
+
+
+class _KeyedLaunch:
+    """The instance a keyed request's run records in: creating the run claims its key in the
+    same transaction (it raises :class:`_KeyTaken` instead when the key already launched a
+    run). The run is created STARTED, stamped with this process, so no crash leaves a claimed
+    key whose run never started and no one will mark dead."""
+
+    def __init__(self, instance: Instance, name: str, run_key: str) -> None:
+        self._instance = instance
+        self._name = name
+        self._run_key = run_key
+
+    def create_run(
+        self,
+        job_name: str,
+        *,
+        run_config: Any = None,
+        tags: dict[str, str] | None = None,
+        **_: Any,
+    ) -> RunRecord:
+        record = self._instance.create_run_for_key(
+            self._name,
+            self._run_key,
+            job_name,
+            run_config=run_config,
+            tags=tags,
+            status=RunStatus.STARTED,
+        )
+        if record is None:
+            raise _KeyTaken(self._run_key)
+        return record
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._instance, name)
 
 
 class Daemon:
@@ -62,6 +123,7 @@ class Daemon:
         self.clock = clock
         self.poll_interval = poll_interval
         self._stop = threading.Event()
+        self._failures: dict[str, tuple[str, float]] = {}  # name -> last failure recorded, when
         self.bindings = resource_bindings(defs._resources)
         self.process_scope = RunScope(self.bindings, level=Scope.PROCESS)
 
@@ -72,24 +134,40 @@ class Daemon:
         self._stop.set()
 
     def run(self, max_ticks: int | None = None) -> None:
-        """Tick until stopped (SIGTERM / Ctrl-C when in the main thread), then close
-        process-scoped resources."""
+        """Tick until stopped, then close process-scoped resources.
+
+        In the main thread, SIGTERM and Ctrl-C stop the loop after the current tick, whose runs
+        finish first; a second signal cancels the runs in flight (KeyboardInterrupt)."""
         handlers: dict[signal.Signals, Any] = {}
+        hosting: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
-                handlers[sig] = signal.signal(sig, lambda *_: self.stop())
+                handlers[sig] = signal.signal(sig, self._on_signal)
+            hosting = host_handles_sigterm()
         try:
-            ticks = 0
-            while not self._stop.is_set():
-                self.tick()
-                ticks += 1
-                if max_ticks is not None and ticks >= max_ticks:
-                    break
-                self._stop.wait(self.poll_interval)
+            with hosting:
+                ticks = 0
+                while not self._stop.is_set():
+                    self.tick()
+                    ticks += 1
+                    if max_ticks is not None and ticks >= max_ticks:
+                        break
+                    self._stop.wait(self.poll_interval)
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
             self.close()
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if self._stop.is_set():
+            raise KeyboardInterrupt(f"{name} received twice: canceling the runs in flight")
+        _LOG.warning(
+            "%s received: finishing the current tick and its runs, then stopping "
+            "(send it again to cancel the runs in flight)",
+            name,
+        )
+        self.stop()
 
     def close(self) -> None:
         """Close process-scoped resources."""
@@ -99,19 +177,45 @@ class Daemon:
 
     def tick(self) -> list[str]:
         """Evaluate every due sensor and schedule once; returns the ids of launched runs."""
+        try:
+            self.instance.mark_dead_runs()
+        except sqlite3.Error as exc:  # the runs stay as they are until the next tick
+            _LOG.warning("could not check for dead runs: %s", exc)
         launched: list[str] = []
         now = self.clock()
         token = PROCESS_SCOPE.set(self.process_scope)  # runs launched here share it
         try:
-            for sensor_def in self.defs.sensors:
-                launched += self._sensor(sensor_def, now)
-            for schedule_def in self.defs.schedules:
-                launched += self._schedule(schedule_def, now)
+            definitions: list[Definition] = [*self.defs.sensors, *self.defs.schedules]
+            for definition in definitions:
+                launched += self._isolated(definition, now)
         finally:
             PROCESS_SCOPE.reset(token)
         return launched
 
-    def _state(self, definition: SensorDefinition | ScheduleDefinition) -> Any:
+    def _isolated(self, definition: Definition, now: float) -> list[str]:
+        """One sensor or schedule's turn: whatever it raises outside its evaluation (reading
+        its state, its cron, its timezone) is a FAILURE tick, and the others go on."""
+        try:
+            if isinstance(definition, ScheduleDefinition):
+                return self._schedule(definition, now)
+            return self._sensor(definition, now)
+        except (Exception, SystemExit) as exc:
+            _LOG.exception("%s %r failed", definition.kind, definition.name)
+            error = f"{type(exc).__name__}: {exc}"
+            last = self._failures.get(definition.name)
+            if last is None or last[0] != error or now - last[1] >= _REPEAT_FAILURE_AFTER:
+                self._failures[definition.name] = (error, now)
+                with contextlib.suppress(Exception):  # the instance itself may be what fails
+                    self.instance.record_tick(
+                        definition.name,
+                        definition.kind,
+                        timestamp=now,
+                        status="FAILURE",
+                        error=error,
+                    )
+            return []
+
+    def _state(self, definition: Definition) -> Any:
         state = self.instance.get_instigator(definition.name)
         if state is None:
             state = self.instance.set_instigator(
@@ -135,6 +239,7 @@ class Daemon:
             log=_LOG,
         )
         run_ids = self._evaluate(sensor_def, context, now)
+        # only now: a crash before this line evaluates the same cursor again
         self.instance.set_instigator(
             sensor_def.name,
             "sensor",
@@ -150,12 +255,7 @@ class Daemon:
         if state.last_tick_time is None:  # just started: begin from now, no backfill
             self.instance.set_instigator(schedule_def.name, "schedule", last_tick_time=now)
             return []
-        moment = dt.datetime.fromtimestamp(state.last_tick_time, dt.UTC)
-        due = None
-        nxt = schedule_def.next_after(moment)
-        while nxt.timestamp() <= now:
-            due = nxt
-            nxt = schedule_def.next_after(nxt)
+        due = _latest_due(schedule_def, state.last_tick_time, now)
         if due is None:
             return []
         context = ScheduleEvaluationContext(
@@ -168,24 +268,13 @@ class Daemon:
         self.instance.set_instigator(schedule_def.name, "schedule", last_tick_time=due.timestamp())
         return run_ids
 
-    def _evaluate(
-        self,
-        definition: SensorDefinition | ScheduleDefinition,
-        context: Any,
-        timestamp: float,
-    ) -> list[str]:
+    def _evaluate(self, definition: Definition, context: Any, timestamp: float) -> list[str]:
         name, kind = definition.name, definition.kind
         try:
             result = definition.evaluate(
                 context, resources=self.bindings, parent=self.process_scope
             )
-            run_ids: list[str] = []
-            if not isinstance(result, SkipReason):
-                for request in result:
-                    run_id = self._launch(definition, request)
-                    if run_id is not None:
-                        run_ids.append(run_id)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             _LOG.exception("%s %r failed", kind, name)
             self.instance.record_tick(
                 name,
@@ -196,6 +285,7 @@ class Daemon:
                 cursor=getattr(context, "cursor", None),
             )
             return []
+        cursor = getattr(context, "cursor", None)
         if isinstance(result, SkipReason):
             self.instance.record_tick(
                 name,
@@ -203,41 +293,60 @@ class Daemon:
                 timestamp=timestamp,
                 status="SKIPPED",
                 skip_reason=result.message,
-                cursor=getattr(context, "cursor", None),
+                cursor=cursor,
             )
+            return []
+        run_ids: list[str] = []
+        errors: list[str] = []
+        for request in result:  # one request that cannot launch does not stop the others
+            try:
+                run_id = self._launch(definition, request)
+            except (Exception, SystemExit) as exc:
+                _LOG.exception("%s %r: run request %r failed", kind, name, request.run_key)
+                errors.append(f"run request {request.run_key!r}: {type(exc).__name__}: {exc}")
+                continue
+            if run_id is not None:
+                run_ids.append(run_id)
+        if errors:
+            status, reason = "FAILURE", None
+        elif run_ids:
+            status, reason = "SUCCESS", None
         else:
-            status = "SUCCESS" if run_ids else "SKIPPED"
-            reason = None if run_ids else "every requested run_key was already launched"
-            if not result:
-                reason = "no run requested"
-            self.instance.record_tick(
-                name,
-                kind,
-                timestamp=timestamp,
-                status=status,
-                run_ids=run_ids,
-                skip_reason=reason,
-                cursor=getattr(context, "cursor", None),
-            )
+            status = "SKIPPED"
+            reason = "every requested run_key was already launched" if result else None
+            reason = reason or "no run requested"
+        self.instance.record_tick(
+            name,
+            kind,
+            timestamp=timestamp,
+            status=status,
+            run_ids=run_ids,
+            skip_reason=reason,
+            error="; ".join(errors) or None,
+            cursor=cursor,
+        )
         return run_ids
 
-    def _job(self, definition: SensorDefinition | ScheduleDefinition) -> JobDefinition:
+    def _job(self, definition: Definition) -> JobDefinition:
         name = definition.job_name
         if name is None:
             return self.defs.get_implicit_global_asset_job_def()
         return self.defs.get_job_def(name)
 
-    def _launch(
-        self, definition: SensorDefinition | ScheduleDefinition, request: RunRequest
-    ) -> str | None:
+    def _launch(self, definition: Definition, request: RunRequest) -> str | None:
+        """Launch one request and wait for its run; None if its run_key already launched a
+        run. A request the launch refuses (invalid config) raises, and claims nothing."""
         key = request.run_key
-        if key is not None and not self.instance.claim_run_key(definition.name, key):
-            return None
+        instance: Any = self.instance
+        if key is not None:
+            if self.instance.run_key_run(definition.name, key) is not None:
+                return None  # cheap; the claim itself is what guarantees at most once
+            instance = _KeyedLaunch(self.instance, definition.name, key)
         tags = {**dict(request.tags), definition.kind: definition.name}
         if key is not None:
             tags["run_key"] = key
+        job = self._job(definition)
         try:
-            job = self._job(definition)
             if request.asset_selection is not None:
                 from ._execution.materialize import materialize
 
@@ -245,7 +354,7 @@ class Daemon:
                     self.defs.assets,
                     resources=self.defs._resources,
                     run_config=request.run_config,
-                    instance=self.instance,
+                    instance=instance,
                     selection=request.asset_selection,
                     raise_on_error=False,
                     tags=tags,
@@ -253,14 +362,30 @@ class Daemon:
             else:
                 result = job.execute(
                     run_config=request.run_config,
-                    instance=self.instance,
+                    instance=instance,
                     raise_on_error=False,
                     tags=tags,
                 )
-        except Exception:
-            if key is not None:
-                self.instance.release_run_key(definition.name, key)
-            raise
-        if key is not None:
-            self.instance.set_run_key_run(definition.name, key, result.run_id)
+        except _KeyTaken:  # another daemon launched it meanwhile
+            return None
         return result.run_id
+
+
+def _latest_due(schedule_def: ScheduleDefinition, last: float, now: float) -> dt.datetime | None:
+    """The latest cron slot after ``last`` and at or before ``now``, or None (schedules do not
+    backfill: only the latest due slot runs)."""
+    moment = dt.datetime.fromtimestamp(last, dt.UTC)
+    due = None
+    nxt = schedule_def.next_after(moment)
+    for _ in range(_CATCH_UP):
+        if nxt.timestamp() > now:
+            return due
+        due = nxt
+        nxt = schedule_def.next_after(nxt)
+    # stopped for a long time: find the latest slot from now instead of stepping to it
+    from croniter import croniter
+
+    local = dt.datetime.fromtimestamp(now, dt.UTC).astimezone(schedule_def.timezone())
+    latest: dt.datetime = croniter(schedule_def.cron_schedule, local).get_prev(dt.datetime)
+    following = schedule_def.next_after(latest)
+    return following if following.timestamp() <= now else latest

@@ -250,3 +250,153 @@ def test_definitions_that_cannot_be_shipped_are_a_clear_error(address: str) -> N
     assert "could not send the run's steps and resources to its workers" in text
     assert "TypeError: cannot pickle '_thread.lock' object" in text
     assert "at module level" in text
+
+
+# -- lost workers: a step never runs twice ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lenient_address() -> Iterator[str]:
+    """A cluster at an address left at Dask's default allowed-failures (3): the scheduler
+    itself would start a killed worker's task again elsewhere."""
+    import dask
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 3}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as local,
+    ):
+        yield str(local.scheduler_address)
+
+
+def die_once(marker: str) -> Any:
+    """A step body that notes each start, and kills its worker on the first."""
+
+    def body(i: int) -> int:
+        if i == 0:
+            with open(marker, "a") as f:
+                f.write(f"start {os.getpid()}\n")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+    return body
+
+
+def test_a_step_dask_starts_again_after_its_worker_died_fails_instead(
+    opens: Opens, lenient_address: str, tmp_path: Path
+) -> None:
+    """On a cluster that retries tasks of dead workers, the second start of s0 fails it,
+    naming the step and both workers; s0's body ran once; the run fails."""
+    marker = tmp_path / "starts"
+    with of.Instance.local(tmp_path) as instance:
+        result = run(
+            fan_out(3, die_once(str(marker))),
+            opens,
+            lenient_address,
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert result.run is not None
+        assert result.run.status is RunStatus.FAILURE
+    message = result.failures["s0"].message
+    assert "step 's0' was started again on Dask worker tcp://" in message
+    assert "the worker that ran it first (tcp://" in message
+    assert "a step never runs twice" in message
+    assert "Hint: the Dask worker running it died" in message
+    assert len(marker.read_text().splitlines()) == 1
+    assert result.output_for_node("s1") == 1
+
+
+def test_a_killed_worker_of_the_run_s_own_cluster_names_the_worker(
+    opens: Opens, tmp_path: Path
+) -> None:
+    """The LocalCluster made for a run fails a killed worker's task at once (KilledWorker,
+    never a second start): the step fails naming the worker."""
+    marker = tmp_path / "starts"
+    with of.Instance.local(tmp_path) as instance:
+        result = run(
+            fan_out(2, die_once(str(marker))), opens, None, instance=instance, raise_on_error=False
+        )
+    message = result.failures["s0"].message
+    assert "step 's0' did not finish on Dask: the worker running it (tcp://" in message
+    assert "died (KilledWorker)" in message
+    assert "the step was not run again" in message
+    assert len(marker.read_text().splitlines()) == 1
+
+
+# -- cancel: running steps stop before their worker's resources close -----------------------------
+
+CANCEL = """
+import sys, time
+sys.path.insert(0, {here!r})
+import outfitter as of
+from executor_helpers import Db, note
+
+def make(i):
+    def step(db: Db) -> int:
+        note(db.log, "running")
+        try:
+            for _ in range(12000):  # until the run is canceled (at most two minutes)
+                time.sleep(0.01)
+        except BaseException:
+            note(db.log, "stopped")
+            raise
+        return i
+    return of.asset(name=f"s{{i}}")(step)
+
+if __name__ == "__main__":
+    defs = of.Definitions(
+        assets=[make(0), make(1)],
+        resources={{"db": Db(log=sys.argv[1])}},
+        executor=of.dask_executor(address=sys.argv[2]),
+    )
+    with of.Instance.local(sys.argv[3]) as instance:
+        defs.get_implicit_global_asset_job_def().execute(instance=instance)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_cancel_stops_running_steps_before_their_resources_close(
+    sig: signal.Signals, address: str, tmp_path: Path
+) -> None:
+    """Ctrl-C / SIGTERM of the coordinator at seeded random moments while both steps run:
+    on each worker, the step stops first, then its resources close; the run is CANCELED."""
+    import random
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "cancel.py"
+    script.write_text(CANCEL.format(here=str(Path(__file__).parent)))
+    rng = random.Random(int(sig))
+    for trial in range(3):
+        root = tmp_path / f"trial-{trial}"
+        root.mkdir()
+        opens = Opens(root / "opens.log")
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(opens.path), address, str(root / "home")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while len(opens.pids("running")) < 2:
+                assert proc.poll() is None, proc.communicate()[1].decode()[-3000:]
+                assert time.monotonic() < deadline, "the steps never started"
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0, 0.3))
+            os.kill(proc.pid, sig)
+            proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=60)
+        lines = opens.lines()
+        for pid in opens.pids("open"):
+            mine = [kind for kind, p in lines if p == pid]
+            assert mine.index("stopped") < mine.index("close"), (trial, mine)
+        assert opens.pids("close") == opens.pids("open")
+        with of.Instance.local(root / "home") as instance:
+            [record] = instance.get_runs()
+        assert record.status is RunStatus.CANCELED

@@ -360,3 +360,40 @@ def test_async_resources_open_and_close_on_the_workers_loop(tmp_path: Path) -> N
         result = defs.get_implicit_global_asset_job_def().execute(instance=instance)
         worker = result.asset_value("fetched")
     assert log.read_text().split("\n")[:2] == [f"open {worker}", f"close {worker}"]
+
+
+def test_a_worker_stopped_while_idle_hands_its_work_to_another(tmp_path: Path) -> None:
+    """SIGTERM to an idle worker (not from the coordinator): it closes its resources and exits;
+    the next step sent its way runs on another worker instead of failing the run, and the
+    stopped worker's close reply is kept for the end of the run."""
+    from outfitter._execution.multiprocess import ProcessPool
+    from outfitter._execution.remote import RunPayload
+    from outfitter._resources.bindings import plan_of_bindings
+
+    @of.asset
+    def where() -> int:
+        return os.getpid()
+
+    job = of.Definitions(assets=[where]).get_implicit_global_asset_job_def()
+    [node] = job.graph.nodes
+    plan = plan_of_bindings({"io_manager": of.FilesystemIOManager(base_dir=str(tmp_path))})
+    payload = RunPayload("run", plan, str(tmp_path), nodes={node.key: node}, configs={})
+    pool = ProcessPool(payload, 2)
+    try:
+        first = pool._procs[0].pid
+        assert first is not None
+        os.kill(first, signal.SIGTERM)
+        pool._procs[0].join(timeout=60)
+        assert pool._procs[0].exitcode == 0  # it closed and returned
+        token = pool.submit(("call", node.key, {}, True, "asset 'where'"))
+        replies: list[Any] = []
+        deadline = time.monotonic() + 60
+        while not replies and time.monotonic() < deadline:
+            replies = pool.wait(0.5)
+        [(got, reply)] = replies
+        assert got == token
+        assert reply.ok, reply.message
+    finally:
+        closes = pool.shutdown(None)
+    assert len(closes) == 2
+    assert all(c.ok for c in closes)

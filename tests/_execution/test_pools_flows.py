@@ -144,7 +144,8 @@ from executor_helpers import Db
 def make(i):
     def step(db: Db) -> int:
         Path({flags!r}, f"started-{{i}}").touch()
-        time.sleep(120)
+        for _ in range(12000):  # a Dask step is interrupted between Python instructions
+            time.sleep(0.01)
         return i
     return of.asset(name=f"s{{i}}")(step)
 

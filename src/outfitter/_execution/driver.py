@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._config.redaction import secret_values
 from .._definitions.graph import NodeGraph
 from .._definitions.node import NodeSpec
 from .._instance import EventType, Instance, RunStatus
@@ -32,6 +33,7 @@ from .._resources.scope import PROCESS_SCOPE, RunScope
 from .._resources.spec import ResourcePlan
 from ..exceptions import OutfitterError, TeardownError
 from .executors import ExecutorDefinition
+from .heartbeat import heartbeat, sigterm_handled_by_host
 from .state import Policy, Resolved, RunState
 from .step import Outcome, StepRunner, resource_listener, step_scoped
 
@@ -52,8 +54,9 @@ class RunCanceled(KeyboardInterrupt):
 @contextlib.contextmanager
 def sigterm_as_cancel() -> Iterator[None]:
     """SIGTERM raises :class:`RunCanceled` (a KeyboardInterrupt) in the main thread while the
-    block runs, so a terminated run cancels like Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
+    block runs, so a terminated run cancels like Ctrl-C. Not when the host that launched the
+    run (the daemon) handles SIGTERM itself: it lets the run finish."""
+    if threading.current_thread() is not threading.main_thread() or sigterm_handled_by_host():
         yield
         return
 
@@ -65,6 +68,25 @@ def sigterm_as_cancel() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the block runs (a resource closing, the run record being
+    written): a signal that arrives meanwhile is delivered when the block ends, so it can never
+    cut a close or a record in half, and a second signal never skips a close. Only the main
+    thread receives signals, so elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +126,13 @@ class RunEnd:
 
 
 def begin_run(instance: Instance, name: str, run_config: Any, tags: Any) -> str:
-    """Create a run record, mark it started and record RUN_START; returns the run id."""
-    run_id = instance.create_run(name, run_config=run_config, tags=dict(tags or {})).run_id
-    instance.set_run_status(run_id, RunStatus.STARTED)
-    instance.report_event(run_id, EventType.RUN_START, message=name)
+    """Create a run record, mark it started and record RUN_START (with interrupts held, so a
+    record is never left half made); returns the run id."""
+    with deferred_interrupts():
+        run_id = instance.create_run(name, run_config=run_config, tags=dict(tags or {})).run_id
+        instance.set_run_status(run_id, RunStatus.STARTED)
+        instance.report_event(run_id, EventType.RUN_START, message=name)
+        instance.flush()
     return run_id
 
 
@@ -115,7 +140,8 @@ def drive(launch: Launch, instance: Instance) -> RunEnd:
     """Run ``launch`` against ``instance`` and record it; see the module docstring."""
     run_id = begin_run(instance, launch.name, launch.record_config, launch.tags)
     try:
-        return _Driver(launch, instance, run_id).run()
+        with heartbeat(instance, run_id):  # from the run's start until its record is finished
+            return _Driver(launch, instance, run_id).run()
     except BaseException as exc:  # the driver itself failed: never leave the record STARTED
         with contextlib.suppress(Exception):
             instance.report_event(
@@ -148,6 +174,8 @@ class _Driver:
             parent=PROCESS_SCOPE.get(),
             keys=launch.graph.resource_keys,
         )
+        for secret in secret_values(list(launch.configs.values())):  # SecretStr in step config
+            self.scope.redactor.add(secret)
         self.runner = StepRunner(
             run_id,
             self.scope,
@@ -177,15 +205,18 @@ class _Driver:
                         run_error = self.halted
                 except KeyboardInterrupt as exc:
                     canceled, run_error = True, exc
-                    self._cancel()
+                    with deferred_interrupts():
+                        self._cancel()
                 except OutfitterError as exc:  # a resource failed to open, or the pool to start
                     run_error = exc
                 finally:
-                    teardown = self._close(run_error or self.policy.first_error())
-        except KeyboardInterrupt as exc:  # another signal while canceling or closing
+                    with deferred_interrupts():
+                        teardown = self._close(run_error or self.policy.first_error())
+        except KeyboardInterrupt as exc:  # a signal held while canceling or closing
             canceled = True
             run_error = run_error or exc
-        return self._finish(run_error, teardown, canceled)
+        with deferred_interrupts():  # one held now is raised once the record is complete
+            return self._finish(run_error, teardown, canceled)
 
     def _needed(self) -> list[str]:
         """The run-scoped resources this process opens before any step runs (so a failing
@@ -223,6 +254,10 @@ class _Driver:
         while (node := pop()) is not None:
             decision = decide(node)
             if type(decision) is dict:
+                if node.closes:  # a resource-manager cleanup: interrupts wait for it
+                    with deferred_interrupts():
+                        self._settle_one(node, run(node, decision))
+                    continue
                 self._settle_one(node, run(node, decision))
             elif type(decision) is list:
                 self._announce(node)
@@ -307,8 +342,9 @@ class _Driver:
                         continue
                     calls, mapped = taken
                     if node.local:
-                        outcomes = [runner.run(node, c, not mapped) for c in calls]
-                        self._settle(node, outcomes, mapped)
+                        with deferred_interrupts() if node.closes else contextlib.nullcontext():
+                            outcomes = [runner.run(node, c, not mapped) for c in calls]
+                            self._settle(node, outcomes, mapped)
                         continue
                     slots[node.key] = [None] * len(calls)
                     what = f"task {node.name!r}" if node.kind == "task" else f"step {node.key!r}"

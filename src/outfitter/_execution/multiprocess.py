@@ -6,6 +6,10 @@ one :class:`~outfitter._execution.remote.WorkerRun`, so it opens each resource t
 one of its steps needs it and closes everything, in reverse, when the coordinator ends the
 run. A worker that dies fails the item it was running with a message naming the item and the
 exit code; the other workers still close their resources.
+
+A worker whose coordinator dies (killed, crashed) notices within a second, busy or idle: its
+watch thread sees it was re-parented, the step it was running is interrupted as on a cancel,
+and it closes its resources (context-manager resources see the coordinator's death) and exits.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections import deque
 from typing import Any
 
 from ..exceptions import InvocationError
+from .heartbeat import signals_stay_with_main_thread
 from .remote import Reply, RunPayload, WorkerRun
 from .step import Outcome
 
@@ -31,6 +36,9 @@ __all__ = ["ProcessPool", "describe", "dispatch", "lost_reply"]
 # several threads each fork with their own payload); workers read it from their copy of memory.
 _FORKED: dict[str, Any] = {}
 _FORK_LOCK = threading.Lock()
+
+_WATCH_EVERY = 0.1
+"""Seconds between two checks, in a worker, that its coordinator is still its parent."""
 
 
 def dispatch(run: WorkerRun, item: tuple[Any, ...]) -> Reply:
@@ -77,11 +85,52 @@ def _encode(token: int, reply: Reply, item: tuple[Any, ...]) -> bytes:
 
 
 class _Interrupted(KeyboardInterrupt):
-    """SIGTERM from the coordinator: the run was canceled; stop the current item."""
+    """SIGTERM from the coordinator (the run was canceled) or from the worker's own watch
+    thread (the coordinator died): stop the current item."""
+
+
+class _Signals:
+    """When SIGTERM may interrupt a worker: only while it waits for an item or runs one (so it
+    never cuts a reply in half, nor the close). A SIGTERM at any other moment is kept as
+    ``pending`` and ends the worker's loop at the next item."""
+
+    interruptible = False
+    pending = False
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
-    raise _Interrupted("run canceled")
+    if _Signals.interruptible:
+        _Signals.interruptible = False  # one interrupt per wait or item: the rest are pending
+        raise _Interrupted("run canceled")
+    _Signals.pending = True
+
+
+class _Watch:
+    """A worker's watch on its coordinator: a daemon thread that checks every
+    :data:`_WATCH_EVERY` seconds that the coordinator is still the worker's parent (a process
+    whose parent dies is re-parented), and when it is not, interrupts the worker's main thread
+    (busy in a step, or waiting for one) with SIGTERM."""
+
+    def __init__(self, coordinator: int) -> None:
+        self.coordinator = coordinator
+        self.lost = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="outfitter-watch", daemon=True)
+        with signals_stay_with_main_thread():  # SIGTERM interrupts the main thread
+            self._thread.start()
+
+    def _watch(self) -> None:
+        while not self.lost.wait(_WATCH_EVERY):
+            if os.getppid() != self.coordinator:
+                self.lost.set()
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    @property
+    def failure(self) -> str:
+        """What context-manager resources see as the run's failure when it was lost."""
+        return (
+            f"the coordinating process (pid {self.coordinator}) died before the run ended; "
+            "this worker stopped its step and closed its resources"
+        )
 
 
 def _worker(conn: Any) -> None:
@@ -94,32 +143,42 @@ def _worker(conn: Any) -> None:
         if child_end is not conn:
             child_end.close()
     run = WorkerRun(_FORKED["payload"])
+    _Signals.interruptible = _Signals.pending = False
     signal.signal(signal.SIGTERM, _on_sigterm)
+    watch = _Watch(_FORKED["coordinator"])
     failure: str | None = None
-    with contextlib.suppress(_Interrupted):  # a cancel that arrives between items
-        while True:
-            try:
-                token, item = conn.recv()
-            except EOFError:  # the coordinator is gone
-                break
-            if token == "end":  # the run is over; item is the run's failure, if any
-                failure = failure or item
-                break
-            try:
-                reply = dispatch(run, item)
-            except BaseException as exc:  # reported; the worker keeps serving
-                reply = lost_reply(item, run.scope.redact(f"{type(exc).__name__}: {exc}"))
-            if not reply.ok:
-                failure = failure or reply.message
-            message = _encode(token, reply, item)
-            # a cancel arriving mid-write would leave half a message in the pipe: hold it until
-            # the reply is sent (it is then raised, and the worker goes on to close)
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-            conn.send_bytes(message)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # closing is not interrupted
+    while not (_Signals.pending or watch.lost.is_set()):
+        try:
+            _Signals.interruptible = True
+            token, item = conn.recv()
+            _Signals.interruptible = False
+        except (EOFError, OSError):  # the coordinator is gone
+            break
+        except _Interrupted:  # a cancel between items, or the coordinator died
+            break
+        if token == "end":  # the run is over; item is the run's failure, if any
+            failure = failure or item
+            break
+        try:
+            _Signals.interruptible = True
+            reply = dispatch(run, item)
+            _Signals.interruptible = False
+        except BaseException as exc:  # reported; the worker keeps serving
+            _Signals.interruptible = False
+            reply = lost_reply(item, run.scope.redact(f"{type(exc).__name__}: {exc}"))
+        if not reply.ok:
+            failure = failure or reply.message
+        if watch.lost.is_set():  # nobody to reply to
+            break
+        try:
+            conn.send_bytes(_encode(token, reply, item))
+        except OSError:  # the coordinator is gone
+            break
+    if watch.lost.is_set() or os.getppid() != watch.coordinator:
+        failure = watch.failure
+    closed = run.close(failure)  # SIGTERM no longer interrupts anything
     with contextlib.suppress(OSError):
-        conn.send(("closed", None, run.close(failure)))
+        conn.send(("closed", None, closed))
 
 
 class ProcessPool:
@@ -134,7 +193,7 @@ class ProcessPool:
         ctx = mp.get_context("fork")
         pipes = [ctx.Pipe() for _ in range(workers)]
         with _FORK_LOCK:
-            _FORKED.update(payload=payload, pipes=pipes)
+            _FORKED.update(payload=payload, pipes=pipes, coordinator=os.getpid())
             try:
                 self._procs = [
                     ctx.Process(target=_worker, args=(pipes[i][1],), daemon=True)
@@ -151,6 +210,7 @@ class ProcessPool:
         self._busy: dict[int, tuple[int, tuple[Any, ...]]] = {}
         self._queue: deque[tuple[int, tuple[Any, ...]]] = deque()
         self._failed: list[tuple[int, Reply]] = []  # items that could not be sent
+        self._closes: list[Reply] = []  # close replies of workers that stopped early
         self._tokens = 0
 
     def submit(self, item: tuple[Any, ...]) -> int:
@@ -168,7 +228,32 @@ class ProcessPool:
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 self._failed.append((token, _unsendable(item, exc)))
                 continue
+            except OSError:  # the worker stopped while idle (a signal): another one runs it
+                self._queue.appendleft((token, item))
+                self._drop(self._idle.popleft())
+                continue
             self._busy[self._idle.popleft()] = (token, item)
+
+    def _drop(self, worker: int) -> None:
+        """Forget a worker that stopped early, keeping its close reply (or saying it has
+        none) for :meth:`shutdown`."""
+        conn = self._conns.pop(worker)
+        reply: Reply | None = None
+        with contextlib.suppress(EOFError, OSError):
+            while conn.poll():
+                kind, _, value = conn.recv()
+                if kind == "closed":
+                    reply = value
+        conn.close()
+        if reply is None:
+            proc = self._procs[worker]
+            proc.join(timeout=5)
+            reply = Reply(
+                False,
+                f"worker process {proc.pid} died (exit code {proc.exitcode}) before closing "
+                "its resources",
+            )
+        self._closes.append(reply)
 
     def wait(self, timeout: float) -> list[tuple[int, Reply]]:
         """Replies that arrived within ``timeout`` seconds (lost workers fail their item)."""
@@ -186,10 +271,17 @@ class ProcessPool:
             worker = by_conn[conn]
             token, item = self._busy.pop(worker)
             try:
-                _, _, reply = conn.recv()
+                kind, _, reply = conn.recv()
             except EOFError:
                 replies.append((token, lost_reply(item, self._death(worker, item), _DIED)))
                 del self._conns[worker]
+                conn.close()
+                continue
+            if kind == "closed":  # a signal stopped it before it started the item: it closed
+                self._closes.append(reply)
+                self._queue.appendleft((token, item))  # never started: another worker runs it
+                del self._conns[worker]
+                conn.close()
                 continue
             replies.append((token, reply))
             self._idle.append(worker)
@@ -218,7 +310,7 @@ class ProcessPool:
         for conn in self._conns.values():
             with contextlib.suppress(OSError):  # a worker already gone
                 conn.send(("end", failure))
-        closes: list[Reply] = []
+        closes, self._closes = self._closes, []
         deadline = time.monotonic() + 60
         waiting: dict[Any, int] = {conn: w for w, conn in self._conns.items()}
         while waiting and time.monotonic() < deadline:

@@ -3,14 +3,23 @@
 Events are buffered in memory and written in batches (one ``executemany`` per flush): a flush
 happens on every run status change, on every read, when the buffer is full, and on close. Run
 config is stored redacted: EnvVars as ``{"env": NAME}``, secrets masked.
+
+Run monitoring lives here too: the process that marks a run STARTED is recorded as the run's
+process (pid, host, and on Linux an identity that survives pid reuse), it heartbeats while the
+run goes (:mod:`outfitter._execution.heartbeat`), and :meth:`Instance.mark_dead_runs` (called
+when a local instance opens, by the daemon on every tick, and by anyone who wants) fails the
+STARTED runs whose process is gone.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import json
+import logging
 import os
 import shutil
+import socket
 import sqlite3
 import tempfile
 import threading
@@ -20,12 +29,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..exceptions import ConfigError
 
 __all__ = [
+    "HEARTBEAT_INTERVAL",
     "MIGRATIONS",
+    "STALE_AFTER",
     "EventRecord",
     "EventType",
     "Instance",
@@ -84,6 +95,12 @@ class RunRecord:
     end_time: float | None
     tags: dict[str, str]
     run_config: Any
+    pid: int | None = None
+    """The pid of the process that started the run (None until it started)."""
+    host: str | None = None
+    """The host name of that process."""
+    heartbeat_time: float | None = None
+    """When that process last showed it was alive (epoch seconds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +205,133 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """Run monitoring: the process running each run and its last heartbeat; run keys point at
+    the run they launched from the moment they are claimed."""
+    conn.execute("alter table runs add column heartbeat_time real")
+    conn.execute("alter table runs add column pid integer")
+    conn.execute("alter table runs add column host text")
+    conn.execute("alter table runs add column process text")
+    conn.execute("create index runs_by_status on runs (status)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [_v1, _v2]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
 """Schema migrations in order; migration ``i`` brings the schema to version ``i + 1``."""
 
 _FLUSH_AT = 2000
+
+HEARTBEAT_INTERVAL = 5.0
+"""Seconds between two heartbeats of a running run's process."""
+
+STALE_AFTER = 60.0
+"""Seconds without a heartbeat after which a run whose process cannot be checked from here (it
+ran on another host) counts as dead: twelve missed heartbeats."""
+
+_LOG = logging.getLogger("outfitter.instance")
+_RUN_COLUMNS = (
+    "run_id, job_name, status, start_time, end_time, tags, run_config, pid, host, heartbeat_time"
+)
+
+
+# -- which process runs a run, and whether it still exists -----------------------------------------
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+@functools.cache
+def _machine() -> str | None:
+    """Which kernel and pid namespace this process's pids belong to (Linux: the boot id and
+    the pid namespace), or None where that cannot be read. Two processes with the same machine
+    see the same pids, so one can tell whether the other's pid still exists."""
+    boot = _read_text("/proc/sys/kernel/random/boot_id")
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    return None if boot is None else f"{boot.strip()}|{namespace}"
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """A process's state letter and start time (clock ticks since boot), from /proc; None if
+    there is no such process (or no /proc)."""
+    stat = _read_text(f"/proc/{pid}/stat")
+    if stat is None:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may hold spaces
+    return fields[0], fields[19]
+
+
+def _this_process() -> tuple[int, str, str | None]:
+    """This process's pid, host name and identity (machine and start time: a pid reused by
+    another process has another start time), recorded with the runs it starts."""
+    pid = os.getpid()
+    return pid, socket.gethostname(), _identity(pid)
+
+
+@functools.cache
+def _identity(pid: int) -> str | None:
+    machine = _machine()
+    stat = _proc_stat(pid)
+    return None if machine is None or stat is None else f"{machine}|{stat[1]}"
+
+
+def _process_gone(pid: int, host: str | None, identity: str | None) -> bool | None:
+    """Whether the process that runs a run is gone (True), alive (False), or cannot be checked
+    from here (None: another host, or another pid namespace)."""
+    if host != socket.gethostname():
+        return None
+    if identity is not None:
+        machine, _, started = identity.rpartition("|")
+        if machine != _machine():
+            return None
+        stat = _proc_stat(pid)
+        # a zombie has exited (it waits to be reaped); another start time is another process
+        return stat is None or stat[0] in "ZX" or stat[1] != started
+    try:  # no /proc where it ran: signal 0 says whether the pid exists
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, owned by another user
+        return False
+    return False
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _damage(database: str, exc: sqlite3.DatabaseError) -> ConfigError:
+    return ConfigError(
+        f"the instance database {database} is damaged and cannot be read ({exc})",
+        hint="move it aside (or restore a backup): Outfitter then starts a new, empty one in its "
+        "place. The sqlite3 command's `.recover` may get the old runs back.",
+    )
+
+
+Method = Callable[Concatenate["Instance", P], R]
+
+
+def _checked(method: Method[P, R]) -> Method[P, R]:
+    """A damaged database file (not SQLite, truncated, overwritten) is a ConfigError naming
+    the file and the fix, whichever method finds it."""
+
+    def checked(self: Instance, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # locked, constraint, misuse: not damage
+                raise
+            raise _damage(self._database, exc) from None
+
+    functools.update_wrapper(checked, method)  # name and docstring
+    return checked
 
 
 def _redact(run_config: Any) -> Any:
@@ -265,8 +404,23 @@ class Instance:
         self._buffers: dict[str, list[tuple[Any, ...]]] = {}
         self._buffered = 0
         self._closed = False
-        os.makedirs(storage, exist_ok=True)
-        conn = sqlite3.connect(database, check_same_thread=False, timeout=30.0)
+        self._beat_lock = threading.Lock()
+        self._beat_conn: sqlite3.Connection | None = None
+        try:
+            os.makedirs(storage, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"the instance's storage directory {storage} cannot be made: {exc.strerror}"
+                + (" (a file is in the way)" if os.path.isfile(storage) else ""),
+                hint="move the file away, or point the instance at another directory.",
+            ) from None
+        try:
+            conn = sqlite3.connect(database, check_same_thread=False, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"the instance database {database} cannot be opened: {exc}",
+                hint="check that its directory exists and is writable.",
+            ) from None
         self._conn = conn
         try:
             conn.execute("pragma busy_timeout=30000")
@@ -274,6 +428,11 @@ class Instance:
                 _use_wal(conn)
                 conn.execute("pragma synchronous=NORMAL")
             self._migrate(list(MIGRATIONS if migrations is None else migrations))
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if type(exc) is not sqlite3.DatabaseError:
+                raise
+            raise _damage(database, exc) from None
         except BaseException:
             conn.close()
             raise
@@ -287,10 +446,31 @@ class Instance:
 
     @classmethod
     def local(cls, path: str | os.PathLike[str]) -> Instance:
-        """An instance in directory ``path`` (``runs.db`` and ``storage/`` inside it)."""
+        """An instance in directory ``path`` (``runs.db`` and ``storage/`` inside it). Opening
+        it marks the runs whose process died as failed (:meth:`mark_dead_runs`)."""
         root = Path(path)
-        root.mkdir(parents=True, exist_ok=True)
-        return cls(str(root / "runs.db"), str(root / "storage"))
+        if root.exists() and not root.is_dir():
+            raise ConfigError(
+                f"the instance directory {root} is a file, not a directory",
+                hint="point OUTFITTER_HOME (or Instance.local) at a directory, or move the file "
+                "away: Outfitter creates the directory.",
+            )
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"the instance directory {root} cannot be made: {exc.strerror}",
+                hint="point OUTFITTER_HOME (or Instance.local) at a directory you can write to.",
+            ) from None
+        instance = cls(str(root / "runs.db"), str(root / "storage"))
+        try:  # whoever opens the instance sees no run left STARTED by a process that died
+            instance.mark_dead_runs()
+        except sqlite3.Error as exc:  # e.g. a read-only file: the runs stay as they are
+            _LOG.warning("could not check %s for dead runs: %s", instance, exc)
+        except BaseException:  # a damaged database
+            instance.close()
+            raise
+        return instance
 
     @classmethod
     def get(cls) -> Instance:
@@ -326,6 +506,13 @@ class Instance:
         conn.commit()
 
     @property
+    def in_memory(self) -> bool:
+        """Whether the database lives in this process's memory (``Instance.ephemeral()``): no
+        other process can read it, so its runs need no heartbeat."""
+        return self._database == ":memory:"
+
+    @property
+    @_checked
     def schema_version(self) -> int:
         """The schema version of the database."""
         with self._lock:
@@ -337,6 +524,7 @@ class Instance:
         """The directory where I/O managers keep outputs for this instance."""
         return self._storage
 
+    @_checked
     def create_run(
         self,
         job_name: str,
@@ -359,32 +547,47 @@ class Instance:
         with self._lock:
             self._flush_locked()
             with self._conn:
-                self._conn.execute(
-                    "insert into runs values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.run_id,
-                        job_name,
-                        status.value,
-                        time.time(),
-                        None,
-                        None,
-                        json.dumps(record.tags),
-                        json.dumps(record.run_config, default=str),
-                    ),
-                )
+                self._insert_run(record)
         return record
 
+    def _insert_run(self, record: RunRecord) -> None:
+        now = time.time()
+        self._conn.execute(
+            "insert into runs (run_id, job_name, status, created_time, tags, run_config) "
+            "values (?, ?, ?, ?, ?, ?)",
+            (
+                record.run_id,
+                record.job_name,
+                record.status.value,
+                now,
+                json.dumps(record.tags),
+                json.dumps(record.run_config, default=str),
+            ),
+        )
+        if record.status is RunStatus.STARTED:
+            self._stamp_started(record.run_id, now)
+
+    def _stamp_started(self, run_id: str, now: float) -> None:
+        # The process that starts a run is the one running it: its pid, host and identity are
+        # what mark_dead_runs() checks, and starting counts as its first heartbeat.
+        pid, host, identity = _this_process()
+        self._conn.execute(
+            "update runs set status = ?, start_time = ?, heartbeat_time = ?, pid = ?, host = ?, "
+            "process = ? where run_id = ?",
+            (RunStatus.STARTED.value, now, now, pid, host, identity, run_id),
+        )
+
+    @_checked
     def set_run_status(self, run_id: str, status: RunStatus) -> None:
-        """Change a run's status; STARTED stamps the start time, finished statuses the end."""
+        """Change a run's status; STARTED stamps the start time and makes this process the
+        run's process (it then heartbeats, see :meth:`record_heartbeat`), finished statuses
+        stamp the end."""
         now = time.time()
         with self._lock:
             self._flush_locked()
             with self._conn:
                 if status is RunStatus.STARTED:
-                    self._conn.execute(
-                        "update runs set status = ?, start_time = ? where run_id = ?",
-                        (status.value, now, run_id),
-                    )
+                    self._stamp_started(run_id, now)
                 elif status.is_finished:
                     self._conn.execute(
                         "update runs set status = ?, end_time = ? where run_id = ?",
@@ -395,17 +598,17 @@ class Instance:
                         "update runs set status = ? where run_id = ?", (status.value, run_id)
                     )
 
+    @_checked
     def get_run(self, run_id: str) -> RunRecord | None:
         """The run's record, or None."""
         with self._lock:
             self._flush_locked()
             row = self._conn.execute(
-                "select run_id, job_name, status, start_time, end_time, tags, run_config "
-                "from runs where run_id = ?",
-                (run_id,),
+                f"select {_RUN_COLUMNS} from runs where run_id = ?", (run_id,)
             ).fetchone()
         return None if row is None else _run(row)
 
+    @_checked
     def get_runs(
         self,
         *,
@@ -414,7 +617,7 @@ class Instance:
         job_name: str | None = None,
     ) -> list[RunRecord]:
         """Runs, newest first, optionally filtered."""
-        sql = "select run_id, job_name, status, start_time, end_time, tags, run_config from runs"
+        sql = f"select {_RUN_COLUMNS} from runs"
         where, args = [], []
         if status is not None:
             where.append("status = ?")
@@ -431,6 +634,98 @@ class Instance:
             self._flush_locked()
             rows = self._conn.execute(sql, args).fetchall()
         return [_run(r) for r in rows]
+
+    # -- monitoring -----------------------------------------------------------------------------
+
+    @_checked
+    def record_heartbeat(self, run_id: str) -> None:
+        """Stamp now as the last sign of life of ``run_id``'s process. The run driver calls it
+        every :data:`HEARTBEAT_INTERVAL` seconds from a thread while the run goes."""
+        now = time.time()
+        sql = "update runs set heartbeat_time = ? where run_id = ?"
+        if self._database == ":memory:":  # one connection to an in-memory database
+            with self._lock:
+                if not self._closed:
+                    with self._conn:
+                        self._conn.execute(sql, (now, run_id))
+            return
+        # Its own connection: a heartbeat waiting on another process's write never holds up
+        # the run's own recording (which takes self._lock).
+        with self._beat_lock:
+            if self._closed:
+                return
+            if self._beat_conn is None:
+                self._beat_conn = sqlite3.connect(
+                    self._database, check_same_thread=False, timeout=30.0
+                )
+            with self._beat_conn:
+                self._beat_conn.execute(sql, (now, run_id))
+
+    @_checked
+    def mark_dead_runs(self, *, stale_after: float = STALE_AFTER) -> list[str]:
+        """Record as FAILURE (with a RUN_FAILURE event saying so) every STARTED run whose
+        process stopped without finishing it: a process on this host that no longer exists
+        (or whose pid now belongs to another process), or, for a process this host cannot
+        check (another host), no heartbeat for ``stale_after`` seconds. A run whose process is
+        alive is never marked. Returns the ids of the runs marked.
+
+        Called when a local instance opens (so ``outfitter runs list`` never shows a dead run
+        as STARTED) and by the daemon on every tick.
+        """
+        now = time.time()
+        with self._lock:
+            self._flush_locked()
+            rows = self._conn.execute(
+                "select run_id, pid, host, process, heartbeat_time from runs "
+                "where status = ? and pid is not null",
+                (RunStatus.STARTED.value,),
+            ).fetchall()
+        dead: list[tuple[str, str, float | None]] = []
+        for run_id, pid, host, identity, beat in rows:
+            gone = _process_gone(pid, host, identity)
+            if gone is False:
+                continue
+            if gone:
+                why = "the process no longer exists"
+            elif beat is None or now - beat <= stale_after:
+                continue
+            else:
+                why = f"no heartbeat for {now - beat:.0f} s, more than the {stale_after:g} s limit"
+            dead.append((run_id, _dead_message(pid, host, why), beat))
+        if not dead:
+            return []
+        marked: dict[str, list[tuple[Any, ...]]] = {}
+        with self._lock:
+            if self._closed:
+                return []
+            conn = self._conn
+            conn.execute("begin immediate")
+            try:
+                for run_id, message, beat in dead:
+                    # still STARTED and no heartbeat since we looked: another process may
+                    # have marked it meanwhile, or (another host) it may have come back
+                    cursor = conn.execute(
+                        "update runs set status = ?, end_time = ? where run_id = ? and "
+                        "status = ? and heartbeat_time is ?",
+                        (
+                            RunStatus.FAILURE.value,
+                            now,
+                            run_id,
+                            RunStatus.STARTED.value,
+                            beat,
+                        ),
+                    )
+                    if cursor.rowcount == 1:
+                        marked[run_id] = [event_row(EventType.RUN_FAILURE, message=message)]
+                if marked:
+                    _write_chunks(conn, marked)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        for run_id in marked:
+            _LOG.warning("run %s marked FAILURE: its process died", run_id)
+        return list(marked)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -464,6 +759,7 @@ class Instance:
             if self._buffered >= _FLUSH_AT:
                 self._flush_locked()
 
+    @_checked
     def all_events(self, run_id: str, *, event_type: EventType | None = None) -> list[EventRecord]:
         """The run's events in the order they happened (optionally of one type)."""
         with self._lock:
@@ -492,6 +788,7 @@ class Instance:
                     )
         return out
 
+    @_checked
     def flush(self) -> None:
         """Write buffered events now."""
         with self._lock:
@@ -506,20 +803,9 @@ class Instance:
         self._buffers = {}
         self._buffered = 0
         conn = self._conn
-        # Events are stored in chunks: one row per run per flush, holding a JSON array. One
-        # insert per flush instead of one per event keeps recording off the step's hot path.
-        # Ids are assigned under the database's write lock, so processes can share the file.
         conn.execute("begin immediate")
         try:
-            last = conn.execute(
-                "select first_id + count from event_chunks order by first_id desc limit 1"
-            ).fetchone()
-            next_id = last[0] if last else 1
-            chunks = []
-            for run, events in buffers.items():
-                chunks.append((next_id, run, len(events), json.dumps(events, default=str)))
-                next_id += len(events)
-            conn.executemany("insert into event_chunks values (?, ?, ?, ?)", chunks)
+            _write_chunks(conn, buffers)
         except BaseException:
             conn.rollback()
             raise
@@ -527,6 +813,7 @@ class Instance:
 
     # -- sensors and schedules ------------------------------------------------------------------
 
+    @_checked
     def get_instigator(self, name: str) -> InstigatorState | None:
         """The stored state of a sensor or schedule, or None if it never ran or was toggled."""
         with self._lock:
@@ -536,6 +823,7 @@ class Instance:
             ).fetchone()
         return None if row is None else InstigatorState(*row)
 
+    @_checked
     def set_instigator(
         self,
         name: str,
@@ -569,6 +857,7 @@ class Instance:
         assert state is not None
         return state
 
+    @_checked
     def record_tick(
         self,
         name: str,
@@ -598,6 +887,7 @@ class Instance:
                 ),
             )
 
+    @_checked
     def get_ticks(self, name: str, limit: int | None = None) -> list[TickRecord]:
         """Ticks of a sensor or schedule, newest first."""
         sql = (
@@ -613,6 +903,55 @@ class Instance:
             for r in rows
         ]
 
+    @_checked
+    def create_run_for_key(
+        self,
+        name: str,
+        run_key: str,
+        job_name: str,
+        *,
+        run_config: Any = None,
+        tags: dict[str, str] | None = None,
+        status: RunStatus = RunStatus.QUEUED,
+    ) -> RunRecord | None:
+        """Claim ``run_key`` for sensor or schedule ``name`` and create the run it launches, in
+        one transaction: a crash leaves either both or neither, so a request is never lost
+        and never launched twice. None (and nothing written) if the key already launched a
+        run. A key claimed without a run (an older Outfitter crashed between the two) is
+        taken over."""
+        record = RunRecord(
+            uuid.uuid4().hex,
+            job_name,
+            status,
+            None,
+            None,
+            dict(tags or {}),
+            _redact(run_config),
+        )
+        with self._lock:
+            self._flush_locked()
+            with self._conn:
+                cursor = self._conn.execute(
+                    "insert into run_keys (name, run_key, run_id) values (?, ?, ?) "
+                    "on conflict (name, run_key) do update set run_id = excluded.run_id "
+                    "where run_keys.run_id is null",
+                    (name, run_key, record.run_id),
+                )
+                if cursor.rowcount != 1:
+                    return None
+                self._insert_run(record)
+        return record
+
+    @_checked
+    def run_key_run(self, name: str, run_key: str) -> str | None:
+        """The id of the run ``run_key`` of ``name`` launched, or None if it launched none."""
+        with self._lock:
+            row = self._conn.execute(
+                "select run_id from run_keys where name = ? and run_key = ?", (name, run_key)
+            ).fetchone()
+        return None if row is None else row[0]
+
+    @_checked
     def claim_run_key(self, name: str, run_key: str) -> bool:
         """Reserve ``run_key`` for ``name``; False if it was already used (never launch it)."""
         with self._lock, self._conn:
@@ -621,6 +960,7 @@ class Instance:
             )
             return cursor.rowcount == 1
 
+    @_checked
     def release_run_key(self, name: str, run_key: str) -> None:
         """Give a claimed key back (its run could not be launched)."""
         with self._lock, self._conn:
@@ -629,6 +969,7 @@ class Instance:
                 (name, run_key),
             )
 
+    @_checked
     def set_run_key_run(self, name: str, run_key: str, run_id: str) -> None:
         """Remember which run a key launched."""
         with self._lock, self._conn:
@@ -639,6 +980,7 @@ class Instance:
 
     # -- lifetime -------------------------------------------------------------------------------
 
+    @_checked
     def close(self) -> None:
         """Flush and close the database (and remove an ephemeral storage directory)."""
         with self._lock:
@@ -647,6 +989,10 @@ class Instance:
             self._flush_locked()
             self._closed = True
             self._conn.close()
+        with self._beat_lock:
+            if self._beat_conn is not None:
+                self._beat_conn.close()
+                self._beat_conn = None
         if self._cleanup_storage:
             shutil.rmtree(self._storage, ignore_errors=True)
 
@@ -665,6 +1011,31 @@ class Instance:
         return f"Instance({self._database!r})"
 
 
+def _dead_message(pid: int, host: str | None, why: str) -> str:
+    return (
+        f"the process running this run (pid {pid} on {host}) stopped without finishing it "
+        f"({why}): it was killed, crashed or lost its machine. Steps it was running did not "
+        "finish and resources it had open may not have closed; check the run's last events, "
+        "then rerun it."
+    )
+
+
+def _write_chunks(conn: sqlite3.Connection, buffers: dict[str, list[tuple[Any, ...]]]) -> None:
+    """Insert events, inside a write transaction the caller holds. Events are stored in chunks:
+    one row per run per flush, holding a JSON array; one insert per flush instead of one per
+    event keeps recording off the step's hot path. Ids are assigned under the database's write
+    lock, so processes can share the file."""
+    last = conn.execute(
+        "select first_id + count from event_chunks order by first_id desc limit 1"
+    ).fetchone()
+    next_id = last[0] if last else 1
+    chunks = []
+    for run, events in buffers.items():
+        chunks.append((next_id, run, len(events), json.dumps(events, default=str)))
+        next_id += len(events)
+    conn.executemany("insert into event_chunks values (?, ?, ?, ?)", chunks)
+
+
 def _run(row: tuple[Any, ...]) -> RunRecord:
     return RunRecord(
         row[0],
@@ -674,4 +1045,7 @@ def _run(row: tuple[Any, ...]) -> RunRecord:
         row[4],
         json.loads(row[5]),
         None if row[6] is None else json.loads(row[6]),
+        row[7],
+        row[8],
+        row[9],
     )
