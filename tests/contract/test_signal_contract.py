@@ -25,11 +25,11 @@ sys.path.insert(0, {here!r})
 import pipelines as p
 import outfitter as of
 
-front, executor_name, log, mark, home = sys.argv[1:6]
+front, executor_name, log, mark, home, address = sys.argv[1:7]
 executors = {{
     "in_process": of.in_process_executor,
     "multiprocess": of.multiprocess_executor(max_concurrent=2),
-    "dask": of.dask_executor(n_workers=1),
+    "dask": of.dask_executor(address=address),  # the session's cluster: it stays up after
 }}
 if __name__ == "__main__":
     with of.Instance.local(home) as instance:
@@ -54,14 +54,28 @@ def wait_for(path: Path, proc: subprocess.Popen[bytes], timeout: float = 120.0) 
 @pytest.mark.parametrize("executor_name", ["in_process", "multiprocess", "dask"])
 @pytest.mark.parametrize("front", p.FRONTS)
 def test_a_signal_cancels_the_run_and_closes_everything(
-    front: str, executor_name: str, sig: signal.Signals, tmp_path: Path
+    front: str,
+    executor_name: str,
+    sig: signal.Signals,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
+    address = request.getfixturevalue("dask_address") if executor_name == "dask" else "-"
     log, mark, home = tmp_path / "resources.log", tmp_path / "running", tmp_path / "home"
     log.write_text("")
     script = tmp_path / "run.py"
     script.write_text(SCRIPT.format(here=str(HERE)))
     proc = subprocess.Popen(
-        [sys.executable, str(script), front, executor_name, str(log), str(mark), str(home)],
+        [
+            sys.executable,
+            str(script),
+            front,
+            executor_name,
+            str(log),
+            str(mark),
+            str(home),
+            address,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
