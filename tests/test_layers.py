@@ -14,6 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "outfitter"
 RANK = {
     "exceptions": 0,
     "_graph": 0,
+    "_interrupts": 0,
     "_config": 1,
     "_resources": 2,
     "_instance": 3,

@@ -400,3 +400,43 @@ def test_a_cancel_stops_running_steps_before_their_resources_close(
         with of.Instance.local(root / "home") as instance:
             [record] = instance.get_runs()
         assert record.status is RunStatus.CANCELED
+
+
+ABSORB = """
+import sys, threading
+from outfitter._execution.dask import _absorb_interrupt
+
+def tracer(frame, event, arg):
+    return tracer
+
+def body() -> None:
+    _absorb_interrupt()  # what leaving a step does when the run's end interrupted it
+    total = sum(i for i in range(200_000))  # the thread's next work runs, uninterrupted
+    print("next task ran", total)
+
+threading.settrace(tracer)
+sys.settrace(tracer)
+worker = threading.Thread(target=body)
+worker.start()
+worker.join()
+body()  # and again in the main thread, with no other thread around
+"""
+
+
+def test_an_interrupt_a_step_never_saw_is_taken_even_under_a_tracer(tmp_path: Path) -> None:
+    """A step that ended before its interrupt fired leaves the interrupt to the thread's next
+    task unless it is taken when the step leaves. It is taken by firing it (caught) rather than
+    by clearing it: on CPython 3.11, ``PyThreadState_SetAsyncExc(id, NULL)`` leaves the
+    evaluation loop flagged for good, and a thread running under a tracer (coverage, a
+    debugger) then stops making progress."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "absorb.py"
+    script.write_text(ABSORB)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines() == ["next task ran 19999900000"] * 2

@@ -82,9 +82,23 @@ def _interrupt(thread_id: int) -> None:
     )
 
 
-def _clear_interrupt(thread_id: int) -> None:
-    """Drop an interrupt raised in ``thread_id`` that has not fired yet."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)
+def _absorb_interrupt() -> None:
+    """Take here, in the calling thread, an interrupt sent to it that may not have fired yet,
+    so it never fires in the thread's next task.
+
+    The interrupt is armed again and caught: a pending one is replaced, one that fired already
+    (and was caught, or swallowed by the step) costs one more, caught here. Dropping it with
+    ``PyThreadState_SetAsyncExc(id, NULL)`` instead leaves CPython 3.11's evaluation loop
+    flagged for good, which hangs a thread running under a tracer (coverage, a debugger).
+    """
+    me = threading.get_ident()
+    for _ in range(10_000):  # armed again if another thread's interrupt reset the flag
+        try:
+            _interrupt(me)
+            for _ in range(100):  # a backward jump checks for the pending exception
+                pass
+        except _Stopped:
+            return
 
 
 class _Run:
@@ -176,7 +190,7 @@ class _RunsPlugin(WorkerPlugin):
 
     def leave(self, run_id: str) -> str | None:
         """This thread's call of ``run_id`` is over (safe to call again); returns why the run
-        ended, if it did. An interrupt meant for the call that has not fired yet is dropped,
+        ended, if it did. An interrupt meant for the call that has not fired yet is taken here,
         and the last call of an ended run that outlived its end's wait closes the run."""
         me = threading.get_ident()
         close: _Run | None = None
@@ -195,7 +209,7 @@ class _RunsPlugin(WorkerPlugin):
                     close = run
             why = run.ending
         if hit:
-            _clear_interrupt(me)
+            _absorb_interrupt()
         if close is not None:
             try:
                 close.worker_run.close(close.failure)

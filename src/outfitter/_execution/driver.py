@@ -28,6 +28,7 @@ from .._config.redaction import secret_values
 from .._definitions.graph import NodeGraph
 from .._definitions.node import NodeSpec
 from .._instance import EventType, Instance, RunStatus
+from .._interrupts import RunCanceled, deferred_interrupts, on_interrupt
 from .._resources.markers import Scope
 from .._resources.scope import PROCESS_SCOPE, RunScope
 from .._resources.spec import ResourcePlan
@@ -47,25 +48,6 @@ __all__ = [
 ]
 
 
-class RunCanceled(KeyboardInterrupt):
-    """Raised in the run's thread when the process receives SIGTERM during a run."""
-
-
-_HELD = [0]  # how deeply the main thread holds interrupts (see deferred_interrupts)
-_PENDING: list[int] = []  # signals that arrived while held, delivered when the hold ends
-
-
-def _interrupted(signum: int) -> KeyboardInterrupt:
-    return RunCanceled("SIGTERM received") if signum == signal.SIGTERM else KeyboardInterrupt()
-
-
-def _on_interrupt(signum: int, frame: Any) -> None:
-    if _HELD[0]:
-        _PENDING.append(signum)  # taken up when the close / record write in progress is done
-        return
-    raise _interrupted(signum)
-
-
 @contextlib.contextmanager
 def sigterm_as_cancel() -> Iterator[None]:
     """While the block runs (in the main thread), SIGTERM raises :class:`RunCanceled` and Ctrl-C
@@ -77,41 +59,14 @@ def sigterm_as_cancel() -> Iterator[None]:
         return
     previous: dict[int, Any] = {}
     if not sigterm_handled_by_host():
-        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _on_interrupt)
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, on_interrupt)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_interrupt)
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_interrupt)
     try:
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-
-
-_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
-
-
-@contextlib.contextmanager
-def deferred_interrupts() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while the block runs (a resource closing, the run record being
-    written): a signal that arrives meanwhile takes effect when the block ends, so it can never
-    cut a close or a record in half, and a second signal never skips a close. Held twice over:
-    the main thread blocks the signals, and the run's handlers (:func:`sigterm_as_cancel`) only
-    note a signal another thread took for the process. Only the main thread receives signals,
-    so elsewhere this does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
-    _HELD[0] += 1
-    try:
-        yield
-    finally:
-        _HELD[0] -= 1
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        if not _HELD[0] and _PENDING:
-            signum = _PENDING[0]
-            _PENDING.clear()
-            raise _interrupted(signum)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,9 @@ __all__ = ["ProcessPool", "describe", "dispatch", "lost_reply"]
 _FORKED: dict[str, Any] = {}
 _FORK_LOCK = threading.Lock()
 
+_HELD = {signal.SIGINT, signal.SIGTERM}
+"""Held while workers fork, and in a worker until its handlers are set."""
+
 _WATCH_EVERY = 0.1
 """Seconds between two checks, in a worker, that its coordinator is still its parent."""
 
@@ -145,6 +148,8 @@ def _worker(conn: Any) -> None:
     run = WorkerRun(_FORKED["payload"])
     _Signals.interruptible = _Signals.pending = False
     signal.signal(signal.SIGTERM, _on_sigterm)
+    # forked with both held (see ProcessPool): one sent meanwhile is handled from here on
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     watch = _Watch(_FORKED["coordinator"])
     failure: str | None = None
     while not (_Signals.pending or watch.lost.is_set()):
@@ -199,8 +204,14 @@ class ProcessPool:
                     ctx.Process(target=_worker, args=(pipes[i][1],), daemon=True)
                     for i in range(workers)
                 ]
-                for proc in self._procs:
-                    proc.start()
+                # A worker inherits the signals held here: a SIGTERM that reaches it before
+                # it set its handler waits for it, instead of killing it by default.
+                held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+                try:
+                    for proc in self._procs:
+                        proc.start()
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
             finally:
                 _FORKED.clear()
         for _, child_end in pipes:

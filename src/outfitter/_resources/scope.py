@@ -25,6 +25,7 @@ from typing import Any
 from .._config.redaction import Redactor
 from .._config.run_config import RunConfig, resource_launch_config
 from .._config.settings import EnvLookup
+from .._interrupts import deferred_interrupts
 from ..exceptions import InvocationError, OutfitterError, ResourceInitError, TeardownError
 from .context import Resources
 from .lifecycle import Exit
@@ -195,6 +196,13 @@ class RunScope:
         nothing). ``exc`` is the run's exception, passed to context-manager exits."""
         if not self._begin_close():
             return
+        if self._stack:  # Ctrl-C and SIGTERM wait until every exit ran
+            with deferred_interrupts():
+                self._close(exc)
+        else:
+            self._finish_close({}, None)
+
+    def _close(self, exc: BaseException | None) -> None:
         errors: dict[str, BaseException] = {}
         interrupt: BaseException | None = None
         stack = self._stack
@@ -221,6 +229,13 @@ class RunScope:
         """Async twin of :meth:`close`; awaits async exits."""
         if not self._begin_close():
             return
+        if self._stack:  # Ctrl-C and SIGTERM wait until every exit ran
+            with deferred_interrupts():
+                await self._aclose(exc)
+        else:
+            self._finish_close({}, None)
+
+    async def _aclose(self, exc: BaseException | None) -> None:
         errors: dict[str, BaseException] = {}
         interrupt: BaseException | None = None
         stack = self._stack
