@@ -77,7 +77,7 @@ def test_materialize_then_list_and_show_runs(project: Path) -> None:
     assert "SUCCESS" in done.stdout
     run_id = done.stdout.split()[1]
     listed = cli(["runs", "list"], home, project)
-    assert run_id in listed.stdout
+    assert run_id[:8] in listed.stdout  # tables show the first 8 characters
     shown = cli(["runs", "show", run_id[:8]], home, project)
     assert "ASSET_MATERIALIZATION" in shown.stdout
     assert "RESOURCE_OPEN" in shown.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -12,7 +14,7 @@ from ..exceptions import DefinitionError
 from .decorators import AssetsDefinition
 from .graph import NodeGraph
 
-__all__ = ["asset_graph", "cached_asset_graph"]
+__all__ = ["asset_graph", "cached_asset_graph", "parse_asset_selection"]
 
 _ASSET_CYCLE = "an asset cannot (directly or indirectly) be an input of itself."
 
@@ -75,3 +77,93 @@ def cached_asset_graph(
         if len(_GRAPHS) > _GRAPHS_KEPT:
             _GRAPHS.popitem(last=False)
     return graph
+
+
+_CLAUSE = re.compile(r"^(?P<up>\*|\++)?(?P<name>[^*+\s,]+)(?P<down>\*|\++)?$")
+_ALL = 1 << 30  # `*`: every level
+
+
+def parse_asset_selection(
+    clauses: Iterable[str], assets: Iterable[AssetsDefinition], owner: str = "--select"
+) -> list[AssetKey]:
+    """The asset keys a list of selection clauses picks, in Dagster's (legacy) selection syntax.
+
+    Each clause may itself be a comma-separated list. ``name`` picks that asset (``a/b`` for a
+    prefixed key), ``*name`` adds everything upstream, ``+name`` one level upstream (``++name``
+    two, and so on), ``name*`` everything downstream and ``name+`` one level downstream. Unknown
+    names raise :class:`DefinitionError` listing close matches.
+
+    Example:
+        >>> from outfitter import asset
+        >>> @asset
+        ... def raw() -> int:
+        ...     return 1
+        >>> @asset
+        ... def clean(raw: int) -> int:
+        ...     return raw
+        >>> @asset
+        ... def report(clean: int) -> int:
+        ...     return clean
+        >>> assets = [raw, clean, report]
+        >>> [k.to_user_string() for k in parse_asset_selection(["*clean"], assets)]
+        ['raw', 'clean']
+        >>> [k.to_user_string() for k in parse_asset_selection(["raw+,report"], assets)]
+        ['raw', 'clean', 'report']
+    """
+    defs = list(assets)
+    order = [a.key for a in defs]
+    by_name = {k.to_user_string(): k for k in order}
+    upstream: dict[AssetKey, set[AssetKey]] = {k: set() for k in order}
+    downstream: dict[AssetKey, set[AssetKey]] = {k: set() for k in order}
+    for a in defs:
+        for dep in (*a.input_keys.values(), *a.deps):
+            if dep in upstream:
+                upstream[a.key].add(dep)
+                downstream[dep].add(a.key)
+    chosen: set[AssetKey] = set()
+    problems: list[str] = []
+    for clause in (c.strip() for text in clauses for c in str(text).split(",")):
+        if not clause:
+            continue
+        match = _CLAUSE.match(clause)
+        if match is None:
+            problems.append(
+                f"{clause!r} is not a selection clause "
+                "(use NAME, *NAME, +NAME, NAME+ or NAME*; separate clauses with commas)"
+            )
+            continue
+        name = match["name"]
+        key = by_name.get(name)
+        if key is None:
+            close = difflib.get_close_matches(name, list(by_name), n=3, cutoff=0.6)
+            problems.append(
+                f"unknown asset {name!r}"
+                + (f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else "")
+            )
+            continue
+        chosen.add(key)
+        chosen |= _walk(key, upstream, _depth(match["up"]))
+        chosen |= _walk(key, downstream, _depth(match["down"]))
+    if problems:
+        raise DefinitionError(
+            f"{owner}: the asset selection has {len(problems)} problem(s)",
+            problems=problems,
+            hint=f"known assets: {', '.join(sorted(by_name)) or 'none'}.",
+        )
+    return [k for k in order if k in chosen]
+
+
+def _depth(marks: str | None) -> int:
+    if not marks:
+        return 0
+    return _ALL if marks == "*" else len(marks)
+
+
+def _walk(start: AssetKey, edges: dict[AssetKey, set[AssetKey]], depth: int) -> set[AssetKey]:
+    found: set[AssetKey] = set()
+    layer = {start}
+    while layer and depth > 0:
+        layer = {n for k in layer for n in edges[k]} - found - {start}
+        found |= layer
+        depth -= 1
+    return found

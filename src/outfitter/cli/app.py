@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -25,6 +26,7 @@ from rich.text import Text
 from .._definitions.definitions import Definitions
 from .._instance import EventType, Instance, RunStatus
 from ..exceptions import ConfigError, InvocationError, OutfitterError
+from .config_cmd import config_app
 
 __all__ = ["app", "main"]
 
@@ -45,6 +47,7 @@ sensors_app = typer.Typer(help="List, start, stop and preview sensors.", no_args
 schedules_app = typer.Typer(help="List, start and stop schedules.", no_args_is_help=True)
 app.add_typer(sensors_app, name="sensors")
 app.add_typer(schedules_app, name="schedules")
+app.add_typer(config_app, name="config")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -54,9 +57,27 @@ FileOpt = Annotated[Path | None, typer.Option("--file", "-f", help="Python file 
 ModuleOpt = Annotated[str | None, typer.Option("--module", "-m", help="Module defining `defs`.")]
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("outfitter")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            number = "unknown"
+        out.print(f"outfitter {number}", markup=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     _STATE["debug"] = debug
 
@@ -108,6 +129,18 @@ def _import_failure(what: str, exc: BaseException) -> InvocationError:
 
 def load_definitions(file: Path | None, module: str | None) -> Definitions:
     """The ``defs`` object of a file or module (raises InvocationError saying what is wrong)."""
+    loaded, where = _load_module(file, module)
+    defs = getattr(loaded, "defs", None)
+    if not isinstance(defs, Definitions):
+        raise InvocationError(
+            f"{where} has no Definitions object named `defs`",
+            hint="add `defs = Definitions(assets=[...], resources={...})` at module level.",
+        )
+    return defs
+
+
+def _load_module(file: Path | None, module: str | None) -> tuple[Any, str]:
+    """The module of ``-f FILE`` or ``-m MODULE``, imported, and how to name it in messages."""
     if (file is None) == (module is None):
         raise InvocationError(
             "give exactly one of -f FILE or -m MODULE",
@@ -148,13 +181,7 @@ def load_definitions(file: Path | None, module: str | None) -> Definitions:
                 raise
             raise _import_failure(f"module {module!r}", exc) from None
         where = module
-    defs = getattr(loaded, "defs", None)
-    if not isinstance(defs, Definitions):
-        raise InvocationError(
-            f"{where} has no Definitions object named `defs`",
-            hint="add `defs = Definitions(assets=[...], resources={...})` at module level.",
-        )
-    return defs
+    return loaded, where
 
 
 class _ProgressInstance:
@@ -164,6 +191,12 @@ class _ProgressInstance:
         self._instance = instance
         self._progress = progress
         self._task = task
+        self.run_id: str | None = None
+
+    def create_run(self, job_name: str, **kwargs: Any) -> Any:
+        record = self._instance.create_run(job_name, **kwargs)
+        self.run_id = record.run_id
+        return record
 
     def record_events(self, run_id: str, events: list[tuple[Any, ...]]) -> None:
         self._instance.record_events(run_id, events)
@@ -181,65 +214,242 @@ class _ProgressInstance:
         return getattr(self._instance, name)
 
 
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def _with_config_file(config: Path | None) -> Any:
+    """A context in which a run config ConfigError names the file it came from."""
+
+    @contextmanager
+    def naming() -> Iterator[None]:
+        try:
+            yield
+        except ConfigError as exc:
+            if config is None:
+                raise
+            raise ConfigError(
+                f"{exc.summary} (run config {config})", problems=exc.problems, hint=exc.hint
+            ) from None
+
+    return naming()
+
+
+def _error_traceback(error: BaseException | None, data: Any) -> str:
+    """The traceback to show for a failure: the user's frames (every frame with ``--debug``),
+    from the recorded event data when there is one, else from the exception."""
+    if isinstance(data, dict):
+        text = data.get("traceback" if _STATE["debug"] else "user_traceback")
+        text = text or data.get("user_traceback") or data.get("traceback")
+        if isinstance(text, str) and text.strip():
+            return text.rstrip()
+    if error is None or error.__traceback__ is None:
+        return ""
+    if _STATE["debug"]:
+        return "".join(traceback.format_exception(error)).rstrip()
+    frames = _user_frames(error).rstrip()
+    return f"Traceback (user code):\n{frames}" if frames else ""
+
+
+def _failure_events(events: list[Any]) -> dict[str, Any]:
+    return {
+        e.step_key: e.data for e in events if e.event_type == EventType.STEP_FAILURE and e.step_key
+    }
+
+
+def _print_run_outcome(result: Any) -> None:
+    status = "[green]SUCCESS[/]" if result.success else "[red]FAILURE[/]"
+    out.print(f"run {result.run_id} {status}", markup=True)
+    recorded = _failure_events(list(result.all_events)) if result.failures else {}
+    for failure in result.failures.values():
+        err.print(f"  step {failure.step_key!r} failed: {failure.message}", markup=False)
+        text = _error_traceback(failure.error, recorded.get(failure.step_key))
+        if text:
+            err.print(text, markup=False, highlight=False, soft_wrap=True)
+    if result.teardown_error is not None:
+        err.print(str(result.teardown_error), markup=False)
+    if result.run_error is not None and isinstance(result.run_error, OutfitterError):
+        err.print(str(result.run_error), markup=False)
+
+
 @app.command()
 def materialize(
     file: FileOpt = None,
     module: ModuleOpt = None,
     select: Annotated[
-        list[str] | None, typer.Option("--select", "-s", help="Asset keys to materialize.")
+        list[str] | None,
+        typer.Option(
+            "--select",
+            "-s",
+            help="Assets to materialize: names, comma lists, *name (and everything upstream), "
+            "+name (one level up), name+ / name* (down).",
+        ),
+    ] = None,
+    job: Annotated[
+        str | None, typer.Option("--job", "-j", help="Run this job of the Definitions.")
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Run config (YAML or JSON).")
     ] = None,
 ) -> None:
-    """Materialize assets (all, or --select ones) on the local instance (OUTFITTER_HOME), with
-    the Definitions' executor (or the one the run config's `execution` section selects)."""
+    """Materialize assets (all, or --select ones), or run one --job, on the local instance
+    (OUTFITTER_HOME), with the Definitions' executor (or the run config's `execution`)."""
+    from .._definitions.selection import parse_asset_selection
     from .._execution.materialize import materialize as run_materialize
 
     with _errors():
-        defs = load_definitions(file, module)
-        run_config = _read_config(config)
-        assets = defs.assets
-        count = len(select) if select else len(assets)
-        with Instance.get() as instance:
-            progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
+        if job is not None and select:
+            raise InvocationError(
+                "give --job or --select, not both",
+                hint="a job runs its own assets or ops; --select picks assets of `defs`.",
             )
+        defs = load_definitions(file, module)
+        job_def = defs.get_job_def(job) if job is not None else None
+        keys = parse_asset_selection(select, defs.assets) if select else None
+        run_config = _read_config(config)
+        if job_def is not None:
+            count = len(job_def.nodes)
+        else:
+            count = len(keys) if keys is not None else len(defs.assets)
+        with Instance.get() as instance, _with_config_file(config):
+            progress = _progress()
             with progress:
                 task = progress.add_task("starting", total=count)
-                try:
+                recording = _ProgressInstance(instance, progress, task)
+                if job_def is not None:
+                    result = job_def.execute(
+                        run_config=run_config, instance=recording, raise_on_error=False
+                    )
+                else:
                     result = run_materialize(
-                        assets,
+                        defs.assets,
                         resources=defs._resources,
                         run_config=run_config,
-                        instance=_ProgressInstance(instance, progress, task),
-                        selection=select,
+                        instance=recording,
+                        selection=keys,
                         raise_on_error=False,
                         executor=defs.executor,
                     )
-                except ConfigError as exc:
-                    if config is None:
-                        raise
-                    raise ConfigError(
-                        f"{exc.summary} (run config {config})",
-                        problems=exc.problems,
-                        hint=exc.hint,
-                    ) from None
-        status = "[green]SUCCESS[/]" if result.success else "[red]FAILURE[/]"
-        out.print(f"run {result.run_id} {status}", markup=True)
-        for failure in result.failures.values():
-            err.print(f"  step {failure.step_key!r} failed: {failure.message}", markup=False)
-        if result.teardown_error is not None:
-            err.print(str(result.teardown_error), markup=False)
-        if result.run_error is not None and isinstance(result.run_error, OutfitterError):
-            err.print(str(result.run_error), markup=False)
+            _print_run_outcome(result)  # reads the failures' events from the instance
         if not result.success:
+            raise typer.Exit(1)
+
+
+def _param_value(text: str) -> Any:
+    """A ``--param`` value: a YAML scalar (``5`` is an int, ``true`` a bool, ``~`` None);
+    anything else (a list, a mapping, a date, text YAML cannot read) stays the string given."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if value is None:
+        return None if text.strip() in ("~", "null", "Null", "NULL") else text
+    return value if isinstance(value, (str, int, float, bool)) else text
+
+
+def _parse_params(params: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in params:
+        name, sep, raw = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InvocationError(
+                f"--param {item!r} is not NAME=VALUE", hint="e.g. --param n=5 --param label=daily."
+            )
+        if name in values:
+            raise InvocationError(f"--param {name!r} given twice", hint="give each parameter once.")
+        values[name] = _param_value(raw)
+    return values
+
+
+def _find_flow(loaded: Any, where: str, name: str | None) -> Any:
+    from .._flows.flow import Flow
+
+    flows: dict[int, tuple[str, Flow]] = {}
+    for var, value in vars(loaded).items():
+        if isinstance(value, Flow) and id(value) not in flows:
+            flows[id(value)] = (var, value)
+    found = list(flows.values())
+    if not found:
+        raise InvocationError(
+            f"{where} defines no Flow at module level",
+            hint='build one with `with Flow("name") as flow: ...` in that file.',
+        )
+    if name is None:
+        if len(found) == 1:
+            return found[0][1]
+        names = ", ".join(sorted(f.name for _, f in found))
+        raise InvocationError(
+            f"{where} defines {len(found)} flows: {names}",
+            hint="pick one with --flow NAME.",
+        )
+    for var, flow in found:
+        if name in (flow.name, var):
+            return flow
+    from .._resources.context import did_you_mean
+
+    known = sorted(f.name for _, f in found)
+    raise InvocationError(
+        f"{where} has no flow named {name!r}." + did_you_mean(name, known),
+        hint=f"flows defined there: {', '.join(known)}.",
+    )
+
+
+@app.command("run-flow")
+def run_flow_cmd(
+    file: FileOpt = None,
+    module: ModuleOpt = None,
+    flow_name: Annotated[
+        str | None, typer.Option("--flow", help="The flow's name (when the file has several).")
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A parameter as NAME=VALUE (VALUE a YAML scalar)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Run config (YAML or JSON).")
+    ] = None,
+) -> None:
+    """Run a Flow defined in a file or module, recorded on the local instance; exit 1 if it
+    fails."""
+    with _errors():
+        values = _parse_params(param or [])
+        loaded, where = _load_module(file, module)
+        flow = _find_flow(loaded, where, flow_name)
+        run_config = _read_config(config)
+        with Instance.get() as instance, _with_config_file(config):
+            progress = _progress()
+            with progress:
+                task = progress.add_task("starting", total=None)
+                recording = _ProgressInstance(instance, progress, task)
+                state = flow.run(parameters=values, instance=recording, run_config=run_config)
+            events = instance.all_events(recording.run_id) if recording.run_id else []
+        ok = state.is_successful()
+        status = "[green]SUCCESS[/]" if ok else "[red]FAILURE[/]"
+        out.print(f"run {recording.run_id} {status}", markup=True)
+        if not ok:
+            recorded = _failure_events(events)
+            results = state.result if isinstance(state.result, dict) else {}
+            for task_obj, task_state in results.items():
+                if not task_state.is_failed():
+                    continue
+                label = getattr(task_obj, "name", str(task_obj))
+                err.print(f"  task {label!r} failed: {task_state.message}", markup=False)
+                error = task_state.result if isinstance(task_state.result, BaseException) else None
+                data = next((d for k, d in recorded.items() if k.startswith(label)), None)
+                text = _error_traceback(error, data)
+                if text:
+                    err.print(text, markup=False, highlight=False, soft_wrap=True)
+            if not results:
+                err.print(f"  {state.message}", markup=False)
             raise typer.Exit(1)
 
 
@@ -309,8 +519,17 @@ def _bindings(defs: Definitions) -> dict[str, Any]:
     return resource_bindings(defs._resources)
 
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead.")]
+
+
+def _print_json(data: Any) -> None:
+    out.print_json(json.dumps(data, default=str), highlight=False)
+
+
 @resources_app.command("list")
-def resources_list(file: FileOpt = None, module: ModuleOpt = None) -> None:
+def resources_list(
+    file: FileOpt = None, module: ModuleOpt = None, as_json: JsonOpt = False
+) -> None:
     """Resources by key: class, scope, config (EnvVar names shown, secrets masked), users."""
     from .._resources.configurable import redacted_config
     from .._resources.spec import ResourcePlan
@@ -326,12 +545,29 @@ def resources_list(file: FileOpt = None, module: ModuleOpt = None) -> None:
                     users.setdefault(key, [])
                     if label not in users[key]:
                         users[key].append(label)
+        rows = [
+            {
+                "key": key,
+                "class": plan.specs[key].label,
+                "scope": str(plan.specs[key].scope),
+                "config": redacted_config(plan.specs[key].source),
+                "used_by": sorted(users.get(key, [])),
+            }
+            for key in plan.order
+        ]
+        if as_json:
+            _print_json({"resources": rows})
+            return
         table = Table("key", "class", "scope", "config", "used by")
-        for key in plan.order:
-            spec = plan.specs[key]
-            config = json.dumps(redacted_config(spec.source), default=str)
+        for column in table.columns:
+            column.overflow = "fold"
+        for row in rows:
             table.add_row(
-                key, spec.label, str(spec.scope), config, ", ".join(sorted(users.get(key, [])))
+                row["key"],
+                row["class"],
+                row["scope"],
+                json.dumps(row["config"], default=str),
+                ", ".join(row["used_by"]),
             )
         out.print(table)
 
@@ -342,14 +578,53 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+SHORT_ID = 8
+"""Characters of a run id shown in tables (as Dagster's UI shows them); any unambiguous
+prefix finds the run."""
+
+
+def _duration(run: Any) -> float | None:
+    if run.start_time is None or run.end_time is None:
+        return None
+    return float(run.end_time - run.start_time)
+
+
+def _run_json(run: Any) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "job_name": run.job_name,
+        "status": run.status.value,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+        "duration": _duration(run),
+        "tags": run.tags,
+        "run_config": run.run_config,
+    }
+
+
+def _event_json(event: Any) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "timestamp": event.timestamp,
+        "event_type": event.event_type.value,
+        "step_key": event.step_key,
+        "resource_key": event.resource_key,
+        "message": event.message,
+        "duration": event.duration,
+        "data": event.data,
+    }
+
+
 @runs_app.command("list")
 def runs_list(
     limit: Annotated[
         int, typer.Option("--limit", "-n", help="How many runs.", min=1, max=1_000_000)
     ] = 20,
     status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Recent runs of the local instance."""
+    """Recent runs of the local instance (ids shortened to 8 characters; `runs show` takes
+    any unambiguous prefix)."""
     with _errors():
         wanted = None
         if status is not None:
@@ -362,40 +637,118 @@ def runs_list(
                 ) from None
         with Instance.get() as instance:
             runs = instance.get_runs(limit=limit, status=wanted)
-        table = Table("job", "status", "started (UTC)", "duration")
-        table.add_column("run id", no_wrap=True, min_width=32)
+        if as_json:
+            _print_json({"runs": [_run_json(r) for r in runs]})
+            return
+        table = Table(box=box.SIMPLE_HEAD)
+        table.add_column("run id", no_wrap=True, min_width=SHORT_ID)
+        table.add_column("job", overflow="fold", ratio=1)
+        table.add_column("status", no_wrap=True)
+        table.add_column("started (UTC)", overflow="fold")
+        table.add_column("duration", no_wrap=True, justify="right")
         for run in runs:
-            duration = (
-                f"{run.end_time - run.start_time:.3f}s"
-                if run.start_time is not None and run.end_time is not None
-                else "-"
-            )
+            took = _duration(run)
             table.add_row(
-                run.job_name, run.status.value, _when(run.start_time), duration, run.run_id
+                run.run_id[:SHORT_ID],
+                run.job_name,
+                run.status.value,
+                _when(run.start_time),
+                "-" if took is None else f"{took:.3f}s",
             )
         out.print(table)
 
 
+def _find_run(instance: Instance, run_id: str) -> Any:
+    """The run whose id is ``run_id`` or starts with it; an InvocationError when none does or
+    when several do (listing them)."""
+    run = instance.get_run(run_id)
+    if run is not None:
+        return run
+    matches = [r for r in instance.get_runs() if r.run_id.startswith(run_id)] if run_id else []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise InvocationError(
+            f"no run {run_id!r} in this instance",
+            hint="list runs with `outfitter runs list`.",
+        )
+    shown = matches[:10]
+    lines = [
+        f"{r.run_id}  {r.job_name}  {r.status.value}  started {_when(r.start_time)}" for r in shown
+    ]
+    if len(matches) > len(shown):
+        lines.append(f"... and {len(matches) - len(shown)} more")
+    raise InvocationError(
+        f"run id {run_id!r} is ambiguous: {len(matches)} runs start with it",
+        problems=lines,
+        hint="give more characters of the run id.",
+    )
+
+
+_FAILURES = (EventType.STEP_FAILURE, EventType.RESOURCE_FAILURE, EventType.RUN_FAILURE)
+
+
+def _events_after(instance: Any, run_id: str, cursor: int) -> tuple[list[Any], int]:
+    """The run's events recorded after ``cursor`` and the cursor to ask from next."""
+    method = getattr(instance, "events_after", None)
+    if method is not None:
+        events, new_cursor = method(run_id, cursor)
+        return list(events), int(new_cursor)
+    events = [e for e in instance.all_events(run_id) if e.id > cursor]
+    return events, max((e.id for e in events), default=cursor)
+
+
+def _print_failure(event: Any) -> None:
+    where = event.step_key or event.resource_key or "run"
+    line = Text(f"{event.event_type.value} {where}: ", style="bold red")
+    line.append(event.message)
+    err.print(line, soft_wrap=True)
+    text = _error_traceback(None, event.data)
+    if text:
+        err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 @runs_app.command("show")
-def runs_show(run_id: Annotated[str, typer.Argument(help="The run's id.")]) -> None:
-    """One run and its events, with timings."""
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="The run's id or an unambiguous prefix of it.")],
+    as_json: JsonOpt = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Print events as they happen until the run ends.")
+    ] = False,
+    poll: Annotated[
+        float, typer.Option(help="Seconds between looks at a followed run.", min=0.01)
+    ] = 0.5,
+) -> None:
+    """One run and its events, with timings, and the traceback of each failure (user frames;
+    every frame with --debug)."""
     with _errors():
+        if follow and as_json:
+            raise InvocationError(
+                "--follow and --json do not go together",
+                hint="--json prints a finished document; drop one of them.",
+            )
         with Instance.get() as instance:
-            run = instance.get_run(run_id)
-            if run is None:
-                matches = [r for r in instance.get_runs() if r.run_id.startswith(run_id)]
-                if len(matches) != 1:
-                    raise InvocationError(
-                        f"no run {run_id!r} in this instance",
-                        hint="list runs with `outfitter runs list`.",
-                    )
-                run = matches[0]
+            run = _find_run(instance, run_id)
+            if follow:
+                _follow(instance, run, poll)
+                return
             events = instance.all_events(run.run_id)
-        out.print(f"run {run.run_id}  job {run.job_name}  status {run.status.value}")
-        out.print(f"tags {json.dumps(run.tags)}")
-        out.print(f"run config {json.dumps(run.run_config, default=str)}")
+        if as_json:
+            _print_json({"run": _run_json(run), "events": [_event_json(e) for e in events]})
+            return
+        out.print(f"run {run.run_id}  job {run.job_name}  status {run.status.value}", markup=False)
+        out.print(f"tags {json.dumps(run.tags)}", markup=False, soft_wrap=True)
+        out.print(
+            f"run config {json.dumps(run.run_config, default=str)}", markup=False, soft_wrap=True
+        )
         start = events[0].timestamp if events else time.time()
-        table = Table("+ms", "event", "step", "resource", "duration", "message")
+        table = Table(box=box.SIMPLE_HEAD)
+        table.add_column("+ms", justify="right", no_wrap=True)
+        table.add_column("event", no_wrap=True)
+        for name in ("step", "resource"):
+            table.add_column(name, overflow="fold")
+        table.add_column("duration", justify="right", no_wrap=True)
+        table.add_column("message", overflow="fold", ratio=1)
         for e in events:
             table.add_row(
                 f"{(e.timestamp - start) * 1e3:.1f}",
@@ -406,6 +759,34 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run's id.")]) -> N
                 e.message,
             )
         out.print(table)
+        for e in events:
+            if e.event_type in _FAILURES:
+                _print_failure(e)
+
+
+def _follow(instance: Instance, run: Any, poll: float) -> None:
+    """Print the run's events as they are recorded, until it has ended and every event is
+    printed."""
+    out.print(f"run {run.run_id}  job {run.job_name}", markup=False)
+    cursor = 0
+    start: float | None = None
+    while True:
+        current = instance.get_run(run.run_id) or run
+        events, cursor = _events_after(instance, run.run_id, cursor)
+        for e in events:
+            start = e.timestamp if start is None else start
+            where = e.step_key or e.resource_key or ""
+            line = f"+{(e.timestamp - start) * 1e3:.1f}ms {e.event_type.value} {where} {e.message}"
+            out.print(line.rstrip(), markup=False, soft_wrap=True)
+            if e.event_type in _FAILURES:
+                text = _error_traceback(None, e.data)
+                if text:
+                    err.print(text, markup=False, highlight=False, soft_wrap=True)
+        if current.status.is_finished and not events:
+            out.print(f"run {run.run_id} {current.status.value}", markup=False)
+            return
+        if not events:
+            time.sleep(poll)
 
 
 @app.command()
