@@ -6,6 +6,7 @@ dedupe across a restart, SIGTERM shutdown, and the sensors/schedules commands.""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import signal
 import sqlite3
@@ -590,3 +591,107 @@ def test_a_key_claimed_by_a_daemon_that_crashed_before_launching_is_launched(
         daemon.close()
         assert len(launched) == 2
         assert instance.run_key_run("per_table", "t0") in launched
+
+
+# -- what the daemon prints (logger "outfitter.daemon") ------------------------------------------
+
+
+def _daemon_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "outfitter.daemon"]
+
+
+def test_each_launched_run_is_announced(caplog: pytest.LogCaptureFixture) -> None:
+    """Every launched run is logged at INFO with the sensor, its run key and the run id."""
+    caplog.set_level(logging.INFO, logger="outfitter.daemon")
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(make_defs(per_table), instance, clock=Clock())
+        launched = daemon.tick()
+        daemon.close()
+    infos = [r.getMessage() for r in _daemon_records(caplog) if r.levelno == logging.INFO]
+    assert len(infos) == 2
+    for run_id, key, line in zip(launched, ["t0", "t1"], infos, strict=True):
+        assert line == f"sensor 'per_table' launched run {run_id} (run key '{key}'): SUCCESS"
+
+
+def test_a_request_that_cannot_launch_is_one_error_with_its_config_problems(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A RunRequest whose run config is invalid is reported once per tick as a launch failure
+    naming the config problem, not as the sensor failing, and without a traceback."""
+
+    @of.sensor(job=refresh, minimum_interval_seconds=1, default_status="RUNNING")
+    def misconfigured():  # type: ignore[no-untyped-def]
+        yield of.RunRequest(run_key="a", run_config={"resources": {"db": {"config": {"tabel": 1}}}})
+        yield of.RunRequest(run_key="b", run_config={"resources": {"db": {"config": {"tabel": 2}}}})
+
+    caplog.set_level(logging.DEBUG, logger="outfitter.daemon")
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(make_defs(misconfigured), instance, clock=Clock())
+        assert daemon.tick() == []
+        daemon.close()
+    errors = [r for r in _daemon_records(caplog) if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    text = errors[0].getMessage()
+    assert text.startswith("sensor 'misconfigured': tick failed: 2 of 2 run request(s) could not")
+    assert "run request 'a': ConfigError" in text
+    assert "run request 'b': ConfigError" in text
+    assert "tabel" in text
+    assert "evaluation raised" not in text
+    assert all(r.exc_info is None for r in _daemon_records(caplog))
+
+
+def test_an_evaluation_that_raises_is_an_evaluation_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A sensor that raises is logged as its evaluation failing, once, with a traceback only
+    when the daemon runs with debug."""
+
+    @of.sensor(job=refresh, minimum_interval_seconds=1, default_status="RUNNING")
+    def raising():  # type: ignore[no-untyped-def]
+        raise RuntimeError("catalog unreachable")
+
+    caplog.set_level(logging.INFO, logger="outfitter.daemon")
+    for debug in (False, True):
+        caplog.clear()
+        with of.Instance.ephemeral() as instance:
+            daemon = Daemon(make_defs(raising), instance, clock=Clock(), debug=debug)
+            daemon.tick()
+            daemon.close()
+        (record,) = _daemon_records(caplog)
+        assert record.levelno == logging.ERROR
+        assert record.getMessage() == (
+            "sensor 'raising': tick failed: evaluation raised RuntimeError: catalog unreachable"
+        )
+        assert (record.exc_info is not None) is debug
+
+
+def test_the_daemon_command_prints_its_announcements(tmp_path: Path) -> None:
+    """`outfitter daemon` shows launched runs and failed ticks on stderr, without a traceback."""
+    (tmp_path / "defs.py").write_text(
+        "import outfitter as of\n"
+        "@of.asset\n"
+        "def one() -> int:\n"
+        "    return 1\n"
+        "@of.sensor(minimum_interval_seconds=1, default_status='RUNNING')\n"
+        "def good():\n"
+        "    return of.RunRequest(run_key='k1')\n"
+        "@of.sensor(minimum_interval_seconds=1, default_status='RUNNING')\n"
+        "def bad():\n"
+        "    return of.RunRequest(run_key='k2', run_config={'ops': {'nope': {}}})\n"
+        "defs = of.Definitions(assets=[one], sensors=[good, bad])\n"
+    )
+    env = {**os.environ, "OUTFITTER_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-m", "outfitter.cli", "daemon", "-f", "defs.py", "--max-ticks", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sensor 'good' launched run " in done.stderr
+    assert "(run key 'k1'): SUCCESS" in done.stderr
+    assert "sensor 'bad': tick failed: 1 of 1 run request(s) could not launch" in done.stderr
+    assert "nope" in done.stderr
+    assert "Traceback" not in done.stderr

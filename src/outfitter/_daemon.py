@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import signal
 import sqlite3
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -102,6 +103,11 @@ class Daemon:
 
     ``clock`` returns the current time in epoch seconds (tests pass a controllable one).
 
+    It logs to the ``outfitter.daemon`` logger: each launched run at INFO (the sensor or
+    schedule, its run key, the run id and how the run ended), each failed tick once at ERROR
+    with its reason, telling an evaluation that raised from requests that could not launch
+    (their config problems listed); tracebacks only with ``debug=True``.
+
     Example:
         >>> from outfitter import Definitions, Instance
         >>> from outfitter._daemon import Daemon
@@ -117,11 +123,13 @@ class Daemon:
         *,
         clock: Callable[[], float] = time.time,
         poll_interval: float = 1.0,
+        debug: bool = False,
     ) -> None:
         self.defs = defs
         self.instance = instance
         self.clock = clock
         self.poll_interval = poll_interval
+        self.debug = debug
         self._stop = threading.Event()
         self._failures: dict[str, tuple[str, float]] = {}  # name -> last failure recorded, when
         self.bindings = resource_bindings(defs._resources)
@@ -200,11 +208,17 @@ class Daemon:
                 return self._schedule(definition, now)
             return self._sensor(definition, now)
         except (Exception, SystemExit) as exc:
-            _LOG.exception("%s %r failed", definition.kind, definition.name)
             error = f"{type(exc).__name__}: {exc}"
             last = self._failures.get(definition.name)
             if last is None or last[0] != error or now - last[1] >= _REPEAT_FAILURE_AFTER:
                 self._failures[definition.name] = (error, now)
+                _LOG.error(
+                    "%s %r: tick failed: %s",
+                    definition.kind,
+                    definition.name,
+                    error,
+                    exc_info=exc if self.debug else None,
+                )
                 with contextlib.suppress(Exception):  # the instance itself may be what fails
                     self.instance.record_tick(
                         definition.name,
@@ -275,7 +289,14 @@ class Daemon:
                 context, resources=self.bindings, parent=self.process_scope
             )
         except (Exception, SystemExit) as exc:
-            _LOG.exception("%s %r failed", kind, name)
+            _LOG.error(
+                "%s %r: tick failed: evaluation raised %s: %s",
+                kind,
+                name,
+                type(exc).__name__,
+                exc,
+                exc_info=exc if self.debug else None,
+            )
             self.instance.record_tick(
                 name,
                 kind,
@@ -302,11 +323,32 @@ class Daemon:
             try:
                 run_id = self._launch(definition, request)
             except (Exception, SystemExit) as exc:
-                _LOG.exception("%s %r: run request %r failed", kind, name, request.run_key)
                 errors.append(f"run request {request.run_key!r}: {type(exc).__name__}: {exc}")
+                if self.debug:
+                    _LOG.debug("run request %r of %s %r", request.run_key, kind, name, exc_info=exc)
                 continue
-            if run_id is not None:
-                run_ids.append(run_id)
+            if run_id is None:
+                _LOG.debug("%s %r: run key %r already launched a run", kind, name, request.run_key)
+                continue
+            run_ids.append(run_id)
+            record = self.instance.get_run(run_id)
+            _LOG.info(
+                "%s %r launched run %s (run key %r): %s",
+                kind,
+                name,
+                run_id,
+                request.run_key,
+                record.status.value if record is not None else "unknown",
+            )
+        if errors:
+            _LOG.error(
+                "%s %r: tick failed: %d of %d run request(s) could not launch:\n%s",
+                kind,
+                name,
+                len(errors),
+                len(result),
+                "\n".join(textwrap.indent(e, "  ") for e in errors),
+            )
         if errors:
             status, reason = "FAILURE", None
         elif run_ids:

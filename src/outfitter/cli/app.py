@@ -808,11 +808,35 @@ def daemon(
                 hint="e.g. --poll 1 (the default) or --poll 0.5.",
             )
         defs = load_definitions(file, module)
-        with Instance.get() as instance:
+        with Instance.get() as instance, _daemon_log():
             names = [d.name for d in [*defs.sensors, *defs.schedules]]
             err.print(f"daemon started: {', '.join(names) or 'no sensors or schedules'}")
-            Daemon(defs, instance, poll_interval=poll).run(max_ticks=max_ticks)
+            daemon = Daemon(defs, instance, poll_interval=poll, debug=_STATE["debug"])
+            daemon.run(max_ticks=max_ticks)
             err.print("daemon stopped")
+
+
+@contextmanager
+def _daemon_log() -> Iterator[None]:
+    """The daemon announces its runs and failed ticks through the ``outfitter.daemon`` logger;
+    when nothing else handles Outfitter's logs, print them (INFO and up) on stderr."""
+    import logging
+
+    logger = logging.getLogger("outfitter.daemon")
+    handled = logging.getLogger("outfitter").handlers or logging.getLogger().handlers
+    if handled or logger.handlers:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if _STATE["debug"] else logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _instigators(defs: Definitions, kind: str) -> list[Any]:
