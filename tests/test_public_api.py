@@ -18,6 +18,7 @@ PUBLIC = [
     "AssetKey",
     "Cancelled",
     "Config",
+    "ConfigProblem",
     "ConfigurableIOManager",
     "ConfigurableIOManagerFactory",
     "ConfigurableResource",
@@ -75,12 +76,15 @@ PUBLIC = [
     "op",
     "resource",
     "resource_manager",
+    "run_config_yaml",
+    "scaffold_run_config",
     "schedule",
     "sensor",
     "signals",
     "task",
     "triggers",
     "unmapped",
+    "validate_run_config",
     "with_resources",
 ]
 

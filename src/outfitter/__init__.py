@@ -34,6 +34,12 @@ from ._definitions.sensors import (
     schedule,
     sensor,
 )
+from ._execution.config_check import (
+    ConfigProblem,
+    run_config_yaml,
+    scaffold_run_config,
+    validate_run_config,
+)
 from ._execution.context import AssetExecutionContext, OpExecutionContext
 from ._execution.executors import dask_executor, in_process_executor, multiprocess_executor
 from ._execution.invoke import build_asset_context, build_op_context
@@ -99,6 +105,7 @@ __all__ = [
     "AssetKey",
     "Cancelled",
     "Config",
+    "ConfigProblem",
     "ConfigurableIOManager",
     "ConfigurableIOManagerFactory",
     "ConfigurableResource",
@@ -156,11 +163,14 @@ __all__ = [
     "op",
     "resource",
     "resource_manager",
+    "run_config_yaml",
+    "scaffold_run_config",
     "schedule",
     "sensor",
     "signals",
     "task",
     "triggers",
     "unmapped",
+    "validate_run_config",
     "with_resources",
 ]

@@ -249,7 +249,10 @@ def test_invalid_op_config_records_nothing() -> None:
             )
         assert instance.get_runs() == []
     problems = info.value.problems
-    assert "resource 'partial' needs launch config for: token" in problems
+    # each problem line starts with its path in the run config (issue 12)
+    assert "resources.partial.config.token: resource 'partial' needs launch config for: token" in (
+        problems
+    )
     assert any("step 'limited', config field 'limit'" in line for line in problems)
     assert any("step 'limted', which is not part of this run" in line for line in problems)
     assert "Did you mean 'limited'?" in str(info.value)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .._config.redaction import mask_secret_fields
-from .._config.run_config import RunConfig, check_run_config, resource_launch_config
+from .._config.run_config import RunConfig
 from .._definitions.graph import NodeGraph
 from .._definitions.node import NodeSpec
 from .._flows.compile import FlowPlan
@@ -27,7 +27,8 @@ from .._resources.configurable import redacted_config
 from .._resources.context import did_you_mean
 from .._resources.spec import ResourcePlan
 from .._resources.spec import config_model as _config_model
-from ..exceptions import ConfigError, MissingResourceError, OutfitterError
+from ..exceptions import MissingResourceError, OutfitterError
+from .config_check import check_launch, launch_error, scaffold_for
 from .driver import Launch, RunEnd, drive
 from .executors import ExecutorDefinition, in_process_executor, select_executor
 from .policies import FlowPolicy, JobPolicy
@@ -56,7 +57,8 @@ def step_configs(
     given = _ops_config(run_config)
     by_name = {n.key: n for n in nodes}
     problems = [
-        f"run config for step {name!r}, which is not part of this run" + did_you_mean(name, by_name)
+        f"run config for step {name!r}, which is not part of this run."
+        + did_you_mean(name, by_name)
         for name in given
         if name not in by_name
     ]
@@ -106,18 +108,6 @@ def _instance_for(instance: Any) -> Iterator[tuple[Instance, bool]]:
         own.close()
 
 
-def _bind(
-    plan: ResourcePlan, run_config: Any, keys: frozenset[str], problems: list[str]
-) -> tuple[ResourcePlan, str | None]:
-    """``plan`` with the launch config of ``run_config`` applied, limited to what ``keys`` can
-    open; problems are appended (with the hint that shows valid config)."""
-    try:
-        return plan.bind(resource_launch_config(run_config), keys), None
-    except ConfigError as exc:
-        problems[:0] = exc.problems
-        return plan, exc.hint
-
-
 def _record_config(run_config: Any, plan: ResourcePlan, graph: NodeGraph) -> Any:
     """What the run record keeps of ``run_config``: plain data with the values of secret
     fields masked, by what each resource and step config class declares (a secret given as a
@@ -153,15 +143,6 @@ def _record_config(run_config: Any, plan: ResourcePlan, graph: NodeGraph) -> Any
     return out
 
 
-def _raise_problems(owner: str, problems: list[str], hint: str | None) -> None:
-    if problems:
-        raise ConfigError(
-            f"{len(problems)} problem(s) in the run config of {owner}",
-            problems=problems,
-            hint=(hint + " " if hint else "fix every item listed. ") + "Nothing was run.",
-        )
-
-
 # -- jobs ------------------------------------------------------------------------------------------
 
 
@@ -178,12 +159,12 @@ def run_job(
 ) -> ExecuteResult:
     """Run the steps of ``graph`` (a job, or an asset selection) with ``resources`` (a dict or
     a container; its plan is cached) on ``executor`` (default: in this process)."""
-    check_run_config(run_config)
     executor = executor or in_process_executor
     plan = plan_of_bindings(resources)
-    configs, problems = step_configs(graph.nodes, run_config)
-    bound, hint = _bind(plan, run_config, graph.resource_keys, problems)
-    _raise_problems(repr(name), problems, hint)
+    check = check_launch(graph, plan, run_config)
+    if check.bound is None:
+        raise launch_error(repr(name), check, scaffold_for(graph, plan))
+    configs, bound = check.configs, check.bound
     if executor.name != "in_process":
         check_io_managers(graph.nodes, bound, executor.name)
     policy = JobPolicy(in_memory=executor.name == "in_process")
@@ -254,8 +235,6 @@ def run_flow(
     executor: Any,
 ) -> State:
     """Run a compiled flow; see :meth:`outfitter.Flow.run`."""
-    check_run_config(run_config)
-    executor = select_executor(executor, run_config, f"flow {plan.name!r}")
     graph = plan.graph
     bindings = resources
     rplan = plan_of_bindings(bindings)
@@ -268,16 +247,18 @@ def run_flow(
             keys=missing,
             hint="bind them with Flow(..., resources={...}) or flow.run(resources={...}).",
         )
-    _, problems = step_configs(graph.nodes, run_config)  # flows take no step config
-    problems += _parameter_problems(plan, values)
-    bound, hint = _bind(rplan, run_config, graph.resource_keys, problems)
-    if problems:
+    check = check_launch(graph, rplan, run_config, extra=_parameter_problems(plan, values))
+    if check.bound is None:
+        error = launch_error(f"flow {plan.name!r}", check, scaffold_for(graph, rplan))
         params = sorted(plan.parameters)
-        hint = hint or (
-            f"the flow's parameters are {params or 'none'}; pass them as "
-            "flow.run(parameters={...}) or flow.run(name=value)."
+        raise type(error)(
+            error.summary,
+            problems=error.problems,
+            hint=f"{error.hint}\nThe flow's parameters are {params or 'none'}; pass them as "
+            "flow.run(parameters={...}) or flow.run(name=value).",
         )
-    _raise_problems(f"flow {plan.name!r}", problems, hint)
+    bound = check.bound
+    executor = select_executor(executor, run_config, f"flow {plan.name!r}")
     reset = {k for b in plan.blocks for k in (b.setup, b.cleanup) if k is not None}
     reused = {k: s for k, s in task_states.items() if k not in reset}
     policy = FlowPolicy(plan, values, reused)

@@ -1,0 +1,449 @@
+"""Checking run config before a run, and scaffolding it: :func:`validate_run_config` (what every
+launch calls: ``execute_in_process``, ``materialize``, ``flow.run``, the CLI and the daemon),
+:func:`scaffold_run_config` and :func:`run_config_yaml`.
+
+Every problem is a :class:`ConfigProblem` with the path of the value in the run config
+(``resources.db.config.password``, ``ops.raw__users.config.limit``), a message and a hint. A
+launch that finds problems raises one :class:`~outfitter.exceptions.ConfigError` listing all of
+them, followed by the scaffold of valid config for exactly what that run opens.
+
+Scaffolds mark a value the run needs and has no default with the placeholder
+``<required: TYPE>``; validating a config that still holds a placeholder reports exactly those
+values as missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, SecretBytes, SecretStr
+
+from .._config.env_var import EnvVar
+from .._config.redaction import _is_secret_annotation
+from .._config.run_config import RunConfig, resource_launch_config, run_config_problems
+from .._definitions.graph import NodeGraph
+from .._resources.bindings import plan_of_bindings
+from .._resources.configurable import PartialResource, class_info
+from .._resources.definition import ResourceDefinition
+from .._resources.spec import ResourcePlan
+from ..exceptions import ConfigError, DefinitionError
+
+__all__ = [
+    "ConfigProblem",
+    "LaunchCheck",
+    "check_launch",
+    "launch_error",
+    "run_config_yaml",
+    "scaffold_run_config",
+    "validate_run_config",
+]
+
+PLACEHOLDER = re.compile(r"^<required: .*>$")
+
+STEP_NAME_HINT = (
+    "an asset's step name is its key path joined with '__' (key ['raw', 'users'] -> raw__users)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One problem in a run config: where (``path``, dotted, from the top of the run config),
+    what (``message``) and how to fix it (``hint``, or None).
+
+    Example:
+        >>> from outfitter import ConfigProblem
+        >>> p = ConfigProblem("resources.db.config.port", "not an integer", "give a number")
+        >>> str(p)
+        'resources.db.config.port: not an integer (give a number)'
+    """
+
+    path: str
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return where + self.message + (f" ({self.hint})" if self.hint else "")
+
+
+# -- from the engine's problem lines to structured problems ---------------------------------------
+
+
+def _resource_path(key: str) -> str:
+    # a nested resource 'db.creds' takes its launch config under its owner's field
+    first, *rest = key.split(".")
+    return ".".join([f"resources.{first}.config", *rest])
+
+
+def _field_path(key: str, field_path: str) -> str:
+    return (
+        f"{_resource_path(key)}.{field_path}" if field_path != "<config>" else _resource_path(key)
+    )
+
+
+_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
+    (
+        re.compile(r"^resource '([^']+)' needs (?:launch )?config for: (.+)$"),
+        lambda m: [(_field_path(m[1], f.strip()), f.strip()) for f in m[2].split(",")],
+    ),
+    (
+        re.compile(r"^resource '([^']+)', field '([^']+)'"),
+        lambda m: [(_field_path(m[1], m[2]), "")],
+    ),
+    (
+        re.compile(r"^resource '([^']+)': unknown field '([^']+)'"),
+        lambda m: [(_field_path(m[1], m[2]), "")],
+    ),
+    (
+        re.compile(r"^launch config for resource '([^']+)'"),
+        lambda m: [(f"resources.{m[1]}", "")],
+    ),
+    (re.compile(r"^resource '([^']+)'"), lambda m: [(f"resources.{m[1]}", "")]),
+    (
+        re.compile(r"^step '([^']+)', config field '([^']+)'"),
+        lambda m: [(f"ops.{m[1]}.config" + ("" if m[2] == "<config>" else f".{m[2]}"), "")],
+    ),
+    (re.compile(r"^run config for step '([^']+)'"), lambda m: [(f"ops.{m[1]}", "")]),
+    (re.compile(r"^step '([^']+)'"), lambda m: [(f"ops.{m[1]}.config", "")]),
+    (re.compile(r"^unknown section '([^']+)'"), lambda m: [(m[1], "")]),
+    (re.compile(r"^'(\w+)' must be a mapping"), lambda m: [(m[1], "")]),
+    (re.compile(r"^(\w+)\.([^ ]+) must be a mapping"), lambda m: [(f"{m[1]}.{m[2]}", "")]),
+    (re.compile(r"^(\w+) key (.+) must be a string"), lambda m: [(m[1], "")]),
+    (re.compile(r"^'execution' selects"), lambda m: [("execution", "")]),
+    (
+        re.compile(r"^(?:unknown|required) parameter '([^']+)'"),
+        lambda m: [(f"parameters.{m[1]}", "")],
+    ),
+]
+
+
+def _structured(line: str, step_names: Sequence[str]) -> list[ConfigProblem]:
+    """A problem line of the engine as structured problems (one per field it names)."""
+    hint: str | None = None
+    message = line
+    if message.startswith("run config for step "):
+        names = ", ".join(step_names) or "none"
+        hint = f"the steps of this run: {names}; {STEP_NAME_HINT}"
+    for pattern, paths in _PATTERNS:
+        m = pattern.match(message)
+        if m is None:
+            continue
+        out = []
+        for path, one_field in paths(m):
+            text = message
+            if one_field and "," in m[0]:  # one problem per missing field
+                text = message.split(":")[0] + f": {one_field}"
+            out.append(ConfigProblem(path, text, hint))
+        return out
+    return [ConfigProblem("", message, hint)]
+
+
+# -- the check every launch makes ----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class LaunchCheck:
+    """What :func:`check_launch` found: the problems, the validated step configs and the plan
+    with the launch config applied (the unbound plan when there are problems)."""
+
+    problems: list[ConfigProblem]
+    configs: dict[str, Any] = field(default_factory=dict)
+    bound: ResourcePlan | None = None
+    example: str | None = None
+    """The resource plan's own example for the resources with problems (Python and dict form)."""
+
+
+def _placeholders(data: Any, path: str, found: list[str]) -> Any:
+    """``data`` without scaffold placeholders; their paths are appended to ``found``."""
+    if isinstance(data, Mapping) and not isinstance(data, RunConfig):
+        out = {}
+        for key, value in data.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if isinstance(value, str) and PLACEHOLDER.match(value):
+                found.append(sub)
+                continue
+            out[key] = _placeholders(value, sub, found)
+        return out
+    return data
+
+
+def _in_run(path: str, opens: set[str], graph: NodeGraph) -> bool:
+    """Whether a placeholder at ``path`` is config of a resource or step this run opens."""
+    section, _, rest = path.partition(".")
+    name = rest.split(".", 1)[0]
+    if section == "resources":
+        return name in opens
+    if section == "ops":
+        return name in graph.by_key
+    return True
+
+
+def check_launch(
+    graph: NodeGraph,
+    plan: ResourcePlan,
+    run_config: Any,
+    *,
+    extra: Sequence[str] = (),
+) -> LaunchCheck:
+    """Check ``run_config`` for a run of ``graph`` with the resources of ``plan``: its shape,
+    the config of every step, and the launch config of every resource the run can open (only
+    those). ``extra`` are further problem lines (a flow's parameters). Every problem at once."""
+    from .launch import step_configs
+
+    names = [n.key for n in graph.nodes]
+    shape = run_config_problems(run_config)
+    if shape:
+        return LaunchCheck([p for line in shape for p in _structured(line, names)])
+    found: list[str] = []
+    data = _placeholders(run_config, "", found) if run_config is not None else None
+    configs, lines = step_configs(graph.nodes, data)
+    bound = plan
+    example = None
+    try:
+        bound = plan.bind(resource_launch_config(data), graph.resource_keys)
+    except ConfigError as exc:
+        lines = [*exc.problems, *lines]
+        example = exc.hint
+    lines += list(extra)
+    problems = [p for line in lines for p in _structured(line, names)]
+    missing = set(found)
+    problems = [p for p in problems if p.path not in missing]
+    opens = {k for key in graph.resource_keys for k in plan.closure.get(key, (key,))}
+    problems += [
+        ConfigProblem(
+            path,
+            "required but not given: the scaffold's placeholder is still there",
+            "replace it with a value, or with {env: NAME} to read it from the environment",
+        )
+        for path in found
+        if _in_run(path, opens, graph)
+    ]
+    return LaunchCheck(problems, configs, None if problems else bound, example)
+
+
+def launch_error(owner: str, check: LaunchCheck, scaffold: Mapping[str, Any]) -> ConfigError:
+    """The one ConfigError a launch raises: every problem, then valid config for the run (the
+    YAML ``scaffold`` of what it opens)."""
+    shown = "the assets selected" if owner in ("'__ASSET_JOB'", "'__materialize__'") else owner
+    example = (
+        "Valid run config for this run (`<required: TYPE>` marks values without a default):\n"
+        + run_config_yaml(scaffold).rstrip("\n")
+        if scaffold
+        else "This run takes no resource or step config."
+    )
+    resource_hint = f" Resources: {check.example}" if check.example else ""
+    return ConfigError(
+        f"{len(check.problems)} problem(s) in the run config of {shown}",
+        problems=[str(p) for p in check.problems],
+        hint=f"fix every item listed. Nothing was run.{resource_hint}\n{example}",
+    )
+
+
+# -- targets ---------------------------------------------------------------------------------------
+
+
+def _resolve(target: Any, selection: Any) -> tuple[NodeGraph, ResourcePlan, str]:
+    """The graph, resource plan and name of a job, a Definitions' asset selection, or a flow."""
+    from .._definitions.definitions import Definitions
+    from .._definitions.job import JobDefinition
+    from .._definitions.selection import cached_asset_graph
+    from .._flows.flow import Flow
+    from .._resources.bindings import resource_bindings
+    from .._resources.io_manager import DEFAULT_IO_MANAGER
+    from .materialize import _asset_resources, _check_assets, _with_default_io_manager
+
+    if selection is not None and not isinstance(target, Definitions):
+        raise DefinitionError(
+            f"selection= is for a Definitions' assets, not a {type(target).__name__}",
+            hint="pass the Definitions and selection=['key', ...], or a job without selection.",
+        )
+    if isinstance(target, JobDefinition):
+        bindings = {
+            **resource_bindings(target.base_resources),
+            **target.resource_defs,
+        }
+        bindings.setdefault("io_manager", DEFAULT_IO_MANAGER)
+        return target.graph, plan_of_bindings(bindings), f"job {target.name!r}"
+    if isinstance(target, Definitions):
+        assets, selected = _check_assets(target.assets, selection, "validate_run_config()")
+        bindings = _with_default_io_manager(
+            _asset_resources(assets, target._resources), DEFAULT_IO_MANAGER
+        )
+        graph = cached_asset_graph(assets, selected, "validate_run_config()")
+        return graph, plan_of_bindings(bindings), "the assets selected"
+    if isinstance(target, Flow):
+        flow_plan = target._plan()
+        return (
+            flow_plan.graph,
+            plan_of_bindings(resource_bindings(target.resources)),
+            f"flow {target.name!r}",
+        )
+    raise DefinitionError(
+        f"cannot check run config against a {type(target).__name__}",
+        hint="pass a job, a Definitions (with selection=[...] for some of its assets) or a Flow.",
+    )
+
+
+def validate_run_config(
+    target: Any, run_config: RunConfig | Mapping[str, Any] | None, *, selection: Any = None
+) -> list[ConfigProblem]:
+    """Every problem of ``run_config`` for a run of ``target`` (a job, the assets of a
+    Definitions, narrowed by ``selection``, or a Flow), without running anything: the same
+    check every launch makes. Empty when the config is valid.
+
+    Example:
+        >>> from outfitter import ConfigurableResource, Definitions, asset, validate_run_config
+        >>> class Db(ConfigurableResource):
+        ...     port: int
+        >>> @asset
+        ... def users(db: Db) -> int:
+        ...     return db.port
+        >>> defs = Definitions(assets=[users], resources={"db": Db.configure_at_launch()})
+        >>> for p in validate_run_config(defs, {"resources": {"db": {"config": {"port": "x"}}}}):
+        ...     print(p.path)
+        resources.db.config.port
+    """
+    graph, plan, _ = _resolve(target, selection)
+    return check_launch(graph, plan, run_config).problems
+
+
+# -- scaffolding -----------------------------------------------------------------------------------
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _plain(value: Any) -> Any:
+    """A default as YAML data: EnvVars as ``{env: NAME}``, models as mappings."""
+    if isinstance(value, EnvVar):
+        return {"env": value.env_var_name}
+    if isinstance(value, BaseModel):
+        return {k: _plain(getattr(value, k)) for k in type(value).model_fields}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    enum_value = getattr(value, "value", None)
+    if enum_value is not None and isinstance(enum_value, str | int):
+        return enum_value
+    return str(value)
+
+
+_OMIT = object()
+
+
+def _model_fields(
+    model: type[BaseModel], given: Mapping[str, Any], skip: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in skip:
+            continue
+        value: Any
+        if name in given:
+            value = given[name]
+        elif info.is_required():
+            out[name] = f"<required: {_type_name(info.annotation)}>"
+            continue
+        else:
+            value = info.get_default(call_default_factory=True)
+        if isinstance(value, SecretStr | SecretBytes) or (
+            _is_secret_annotation(info.annotation) and not isinstance(value, EnvVar)
+        ):
+            continue  # a secret default is never shown
+        out[name] = _plain(value)
+    return out
+
+
+def _resource_scaffold(src: Any) -> Any:
+    if isinstance(src, PartialResource):
+        cls = src.resource_cls
+        return _model_fields(cls, src.defaults, frozenset(class_info(cls).nested))
+    if isinstance(src, ResourceDefinition) and src.config.source is not None:
+        model = src.config.model
+        default = src.default_config
+        if model is not None:
+            return _model_fields(model, default if isinstance(default, Mapping) else {})
+        return (
+            _plain(default)
+            if default is not None
+            else f"<required: {_type_name(src.config.source)}>"
+        )
+    return _OMIT
+
+
+def scaffold_for(graph: NodeGraph, plan: ResourcePlan) -> dict[str, Any]:
+    """The scaffold of run config for a run of ``graph`` with the resources of ``plan``."""
+    wanted = {k for key in graph.resource_keys for k in plan.closure.get(key, (key,))}
+    resources: dict[str, Any] = {}
+    for key in plan.order:
+        spec = plan.specs[key]
+        if key not in wanted or spec.owner is not None:
+            continue
+        config = _resource_scaffold(spec.source)
+        if config is not _OMIT:
+            resources[key] = {"config": config}
+    ops: dict[str, Any] = {}
+    for node in graph.nodes:
+        model = node.config_type
+        if node.params.config is None or not (
+            isinstance(model, type) and issubclass(model, BaseModel)
+        ):
+            continue
+        ops[node.key] = {"config": _model_fields(model, {})}
+    out: dict[str, Any] = {}
+    if resources:
+        out["resources"] = resources
+    if ops:
+        out["ops"] = ops
+    return out
+
+
+def scaffold_run_config(target: Any, *, selection: Any = None) -> dict[str, Any]:
+    """The run config a run of ``target`` (a job, the assets of a Definitions narrowed by
+    ``selection``, or a Flow) takes: only the resources and steps that run opens, defaults as
+    values, EnvVar fields as ``{"env": NAME}``, values without a default as the placeholder
+    ``"<required: TYPE>"``. Secret defaults are never shown. Resources bound complete in code
+    take no launch config and are not listed.
+
+    Example:
+        >>> from outfitter import ConfigurableResource, Definitions, asset, scaffold_run_config
+        >>> class Db(ConfigurableResource):
+        ...     host: str = "localhost"
+        ...     port: int
+        >>> @asset
+        ... def users(db: Db) -> int:
+        ...     return db.port
+        >>> defs = Definitions(assets=[users], resources={"db": Db.configure_at_launch()})
+        >>> scaffold_run_config(defs)
+        {'resources': {'db': {'config': {'host': 'localhost', 'port': '<required: int>'}}}}
+    """
+    graph, plan, _ = _resolve(target, selection)
+    return scaffold_for(graph, plan)
+
+
+def run_config_yaml(config: Mapping[str, Any]) -> str:
+    """``config`` (e.g. a scaffold) as YAML text, keys in the order given.
+
+    Example:
+        >>> from outfitter import run_config_yaml
+        >>> print(run_config_yaml({"ops": {"users": {"config": {"limit": 10}}}}), end="")
+        ops:
+          users:
+            config:
+              limit: 10
+    """
+    import yaml
+
+    if not config:
+        return "{}\n"
+    text: str = yaml.safe_dump(dict(config), sort_keys=False, default_flow_style=False)
+    return text
