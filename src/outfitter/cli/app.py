@@ -78,8 +78,20 @@ def _root(
             "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
         ),
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="How run and daemon logs are printed on stderr: rich (default) or json "
+            "(one object per line: time, level, logger, message, run_id, step).",
+        ),
+    ] = "rich",
 ) -> None:
+    from .._execution.logs import set_log_format
+
     _STATE["debug"] = debug
+    with _errors():
+        set_log_format(log_format.lower())
 
 
 def _fail(message: str) -> None:
@@ -640,7 +652,7 @@ def runs_list(
         if as_json:
             _print_json({"runs": [_run_json(r) for r in runs]})
             return
-        table = Table(box=box.SIMPLE_HEAD)
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
         table.add_column("run id", no_wrap=True, min_width=SHORT_ID)
         table.add_column("job", overflow="fold", ratio=1)
         table.add_column("status", no_wrap=True)
@@ -742,7 +754,7 @@ def runs_show(
             f"run config {json.dumps(run.run_config, default=str)}", markup=False, soft_wrap=True
         )
         start = events[0].timestamp if events else time.time()
-        table = Table(box=box.SIMPLE_HEAD)
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
         table.add_column("+ms", justify="right", no_wrap=True)
         table.add_column("event", no_wrap=True)
         for name in ("step", "resource"):
@@ -827,8 +839,14 @@ def _daemon_log() -> Iterator[None]:
     if handled or logger.handlers:
         yield
         return
+    from .._execution.logs import JsonFormatter, log_format
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if log_format() == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    )
     level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if _STATE["debug"] else logging.INFO)
