@@ -710,13 +710,16 @@ def _events_after(instance: Any, run_id: str, cursor: int) -> tuple[list[Any], i
     return events, max((e.id for e in events), default=cursor)
 
 
-def _print_failure(event: Any) -> None:
+def _print_failure(event: Any, shown: set[str]) -> None:
+    """A failure event and its traceback (one already printed, as a run failure repeating
+    its step's, is not printed again)."""
     where = event.step_key or event.resource_key or "run"
     line = Text(f"{event.event_type.value} {where}: ", style="bold red")
     line.append(event.message)
     err.print(line, soft_wrap=True)
     text = _error_traceback(None, event.data)
-    if text:
+    if text and text not in shown:
+        shown.add(text)
         err.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -771,9 +774,10 @@ def runs_show(
                 e.message,
             )
         out.print(table)
+        shown: set[str] = set()
         for e in events:
             if e.event_type in _FAILURES:
-                _print_failure(e)
+                _print_failure(e, shown)
 
 
 def _follow(instance: Instance, run: Any, poll: float) -> None:
@@ -782,6 +786,7 @@ def _follow(instance: Instance, run: Any, poll: float) -> None:
     out.print(f"run {run.run_id}  job {run.job_name}", markup=False)
     cursor = 0
     start: float | None = None
+    shown: set[str] = set()
     while True:
         current = instance.get_run(run.run_id) or run
         events, cursor = _events_after(instance, run.run_id, cursor)
@@ -792,7 +797,8 @@ def _follow(instance: Instance, run: Any, poll: float) -> None:
             out.print(line.rstrip(), markup=False, soft_wrap=True)
             if e.event_type in _FAILURES:
                 text = _error_traceback(None, e.data)
-                if text:
+                if text and text not in shown:
+                    shown.add(text)
                     err.print(text, markup=False, highlight=False, soft_wrap=True)
         if current.status.is_finished and not events:
             out.print(f"run {run.run_id} {current.status.value}", markup=False)
