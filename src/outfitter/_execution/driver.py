@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,18 +35,61 @@ from .._resources.scope import PROCESS_SCOPE, RunScope
 from .._resources.spec import ResourcePlan
 from ..exceptions import OutfitterError, TeardownError
 from .executors import ExecutorDefinition
-from .heartbeat import heartbeat, sigterm_handled_by_host
+from .heartbeat import heartbeat, signals_stay_with_main_thread, sigterm_handled_by_host
 from .state import Policy, Resolved, RunState
 from .step import Outcome, StepRunner, resource_listener, step_scoped
+from .tracebacks import failure_details
 
 __all__ = [
+    "LIVE_INTERVAL",
     "Launch",
     "RunCanceled",
     "RunEnd",
     "begin_run",
     "drive",
+    "live_events",
     "sigterm_as_cancel",
 ]
+
+_LOG = logging.getLogger("outfitter.driver")
+
+LIVE_INTERVAL = 0.25
+"""At most this many seconds pass between a run's event and its write to the instance."""
+
+
+@contextlib.contextmanager
+def live_events(instance: Any, interval: float = LIVE_INTERVAL) -> Iterator[None]:
+    """While the block runs, a daemon thread writes the instance's buffered events every
+    ``interval`` seconds when there are any (one transaction per write), so another process
+    reading the instance follows a running run. An in-memory instance, which no other process
+    can read, is left alone; a write that fails is logged and retried at the next tick.
+
+    Example:
+        >>> from outfitter import Instance
+        >>> with Instance.ephemeral() as instance, live_events(instance):
+        ...     pass
+    """
+    if getattr(instance, "in_memory", True) or not hasattr(instance, "unflushed"):
+        yield
+        return
+    stop = threading.Event()
+
+    def flushes() -> None:
+        while not stop.wait(interval):
+            if instance.unflushed:
+                try:
+                    instance.flush()
+                except Exception as exc:
+                    _LOG.warning("writing events failed: %s: %s", type(exc).__name__, exc)
+
+    thread = threading.Thread(target=flushes, name="outfitter-live-events", daemon=True)
+    with signals_stay_with_main_thread():
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 @contextlib.contextmanager
@@ -120,7 +164,8 @@ def drive(launch: Launch, instance: Instance) -> RunEnd:
     """Run ``launch`` against ``instance`` and record it; see the module docstring."""
     run_id = begin_run(instance, launch.name, launch.record_config, launch.tags)
     try:
-        with heartbeat(instance, run_id):  # from the run's start until its record is finished
+        # from the run's start until its record is finished
+        with heartbeat(instance, run_id), live_events(instance):
             return _Driver(launch, instance, run_id).run()
     except BaseException as exc:  # the driver itself failed: never leave the record STARTED
         with contextlib.suppress(Exception):
@@ -146,14 +191,16 @@ class _Driver:
         self.graph = launch.graph
         self.policy: Policy = launch.policy
         self.state = RunState(launch.graph, launch.policy.results)
+        listener = resource_listener(instance, run_id)
         self.scope = RunScope(
             launch.plan,
             run_id=run_id,
             instance=instance,
-            listener=resource_listener(instance, run_id),
+            listener=listener,
             parent=PROCESS_SCOPE.get(),
             keys=launch.graph.resource_keys,
         )
+        listener.redactor = self.scope.redactor  # failures' texts are masked as they are recorded
         for secret in secret_values(list(launch.configs.values())):  # SecretStr in step config
             self.scope.redactor.add(secret)
         self.runner = StepRunner(
@@ -168,6 +215,7 @@ class _Driver:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.worker_teardowns: list[TeardownError] = []
         self.halted: BaseException | None = None
+        self.failure_details: dict[str, Any] | None = None  # of the run's first failed step
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -333,7 +381,8 @@ class _Driver:
                         inflight[token] = (node, i, mapped)
                 if not inflight:
                     break
-                for token, reply in pool.wait(0.5):
+                replies = pool.wait(0.5)
+                for token, reply in replies:
                     node, i, mapped = inflight.pop(token)
                     if reply.events:
                         self.record(self.run_id, reply.events)
@@ -347,6 +396,8 @@ class _Driver:
                     if all(o is not None for o in slot):
                         del slots[node.key]
                         self._settle(node, slot, mapped)  # type: ignore[arg-type]
+                if replies:  # workers' events are written as they arrive, in one transaction
+                    self.instance.flush()
 
     def _failure_text(self) -> str | None:
         error = self.policy.first_error()
@@ -376,8 +427,11 @@ class _Driver:
         events = outcome.events
         end = outcome.end_ns
         duration = (end - outcome.start_ns) / 1e9
-        events.append((end // 1000, event, node.key, None, message, duration, None))
+        data = None if outcome.error is None else self._details(event, (outcome,))
+        events.append((end // 1000, event, node.key, None, message, duration, data))
         self.record(self.run_id, events)
+        if duration >= LIVE_INTERVAL:  # a long step: what it did is written now
+            self.instance.flush()
         self.state.finish(node.key, result)
 
     def _settle(self, node: NodeSpec, outcomes: Sequence[Outcome], mapped: bool) -> None:
@@ -392,9 +446,27 @@ class _Driver:
             events = [e for o in outcomes for e in o.events]
             start = min(o.start_ns for o in outcomes)
             end = max(o.end_ns for o in outcomes)
-        events.append((end // 1000, event, node.key, None, message, (end - start) / 1e9, None))
+        duration = (end - start) / 1e9
+        data = self._details(event, outcomes)
+        events.append((end // 1000, event, node.key, None, message, duration, data))
         self.record(self.run_id, events)
+        if duration >= LIVE_INTERVAL:  # a long step: what it did is written now
+            self.instance.flush()
         self.state.finish(node.key, result)
+
+    def _details(self, event: EventType, outcomes: Sequence[Outcome]) -> Any:
+        """A STEP_FAILURE's data: the failure details of its first failed call (built where
+        the call ran; an outcome made here without them is described from its error)."""
+        if event is not EventType.STEP_FAILURE:
+            return None
+        for outcome in outcomes:
+            details = outcome.details
+            if details is None and outcome.error is not None:
+                details = failure_details(outcome.error, self.scope.redactor)
+            if details is not None:
+                self.failure_details = self.failure_details or details
+                return details
+        return None
 
     def _resolve(self, node: NodeSpec, resolved: Resolved) -> None:
         if resolved.event is not None:
@@ -436,17 +508,26 @@ class _Driver:
         canceled: bool,
     ) -> RunEnd:
         name = self.launch.name
+        error: BaseException | None = None  # what the RUN_FAILURE's details describe
         if canceled:
             status, event, message = RunStatus.CANCELED, EventType.RUN_CANCELED, name
         elif run_error is not None:
-            status, event = RunStatus.FAILURE, EventType.RUN_FAILURE
+            status, event, error = RunStatus.FAILURE, EventType.RUN_FAILURE, run_error
             message = self.scope.redact(f"{type(run_error).__name__}: {run_error}")
         elif teardown is not None:
             status, event, message = RunStatus.FAILURE, EventType.RUN_FAILURE, str(teardown)
+            error = teardown
         elif self.policy.failed():
             status, event, message = RunStatus.FAILURE, EventType.RUN_FAILURE, name
+            error = self.policy.first_error()
         else:
             status, event, message = RunStatus.SUCCESS, EventType.RUN_SUCCESS, name
-        self.instance.report_event(self.run_id, event, message=message)
+        data = None
+        if error is not None and error is self.policy.first_error():
+            data = self.failure_details  # as the step's process saw it (a worker's traceback)
+        if data is None and error is not None:
+            with contextlib.suppress(Exception):
+                data = failure_details(error, self.scope.redactor)
+        self.instance.report_event(self.run_id, event, message=message, data=data)
         self.instance.set_run_status(self.run_id, status)
         return RunEnd(self.run_id, status, run_error, teardown, canceled, self.instance)

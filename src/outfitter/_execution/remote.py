@@ -6,7 +6,9 @@ the run (once per run per worker, never per step), and the run driver's own
 :class:`~outfitter._execution.step.StepRunner`, so a step or task call on a worker is the same
 code as in process. Everything a worker reports goes into a :class:`Reply`: the call's
 :class:`~outfitter._execution.step.Outcome` (with the step's events) and the resource events it
-caused (each with the worker's pid). Secret values are redacted before they leave the worker.
+caused (each with the worker's pid). Secret values are redacted before they leave the worker;
+a failure's traceback is formatted and masked here and crosses as text
+(:func:`~outfitter._execution.tracebacks.failure_details`).
 """
 
 from __future__ import annotations
@@ -100,13 +102,15 @@ class WorkerRun:
         self._local = threading.local()
         self._async_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        listener = resource_listener(self, payload.run_id, f"pid {self.pid}")
         self.scope = RunScope(
             payload.plan,
             run_id=payload.run_id,
             instance=_Sink(payload.storage),
-            listener=resource_listener(self, payload.run_id, f"pid {self.pid}"),
+            listener=listener,
             keys=(),
         )
+        listener.redactor = self.scope.redactor  # failures are masked before they leave
         for secret in secret_values(list(payload.configs.values())):
             self.scope.redactor.add(secret)
         graph = NodeGraph(payload.nodes.values(), "worker")

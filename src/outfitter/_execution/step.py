@@ -30,6 +30,7 @@ from .._resources.scope import RunScope
 from .._resources.spec import ResourcePlan
 from ..exceptions import TeardownError
 from .context import AssetExecutionContext, OpExecutionContext, StepResources
+from .tracebacks import failure_details
 
 __all__ = ["HaltingOutcome", "Outcome", "StepRunner", "resource_listener", "step_scoped"]
 
@@ -42,19 +43,33 @@ _LOADED = EventType.LOADED_INPUT
 
 def resource_listener(sink: Any, run_id: str, where: str = "") -> Any:
     """A scope listener that records resource opens, closes and failures through ``sink`` (an
-    instance, or a worker's event buffer); ``where`` (e.g. ``pid 42``) goes in the message."""
-    report = sink.report_event
+    instance, or a worker's event buffer); ``where`` (e.g. ``pid 42``) goes in the message.
+    A failure keeps its redacted message and traceback (:func:`failure_details`) once the
+    listener's ``redactor`` is set to the scope's (``listener.redactor = scope.redactor``)."""
+    return _ResourceListener(sink.report_event, run_id, where)
 
-    def listener(kind: str, key: str, seconds: float, error: BaseException | None) -> None:
+
+class _ResourceListener:
+    __slots__ = ("redactor", "report", "run_id", "where")
+
+    def __init__(self, report: Any, run_id: str, where: str) -> None:
+        self.report = report
+        self.run_id = run_id
+        self.where = where
+        self.redactor: Any = None
+
+    def __call__(self, kind: str, key: str, seconds: float, error: BaseException | None) -> None:
+        data = None
         if error is not None:
             event = EventType.RESOURCE_FAILURE
-            message = f"{where} {type(error).__name__}".lstrip()
+            data = failure_details(error, self.redactor)
+            message = f"{self.where} {data['message']}".lstrip()
         else:
             event = EventType.RESOURCE_OPEN if kind == "open" else EventType.RESOURCE_CLOSE
-            message = where
-        report(run_id, event, resource_key=key, duration=seconds, message=message)
-
-    return listener
+            message = self.where
+        self.report(
+            self.run_id, event, resource_key=key, duration=seconds, message=message, data=data
+        )
 
 
 def step_scoped(graph: NodeGraph, plan: ResourcePlan) -> frozenset[str]:
@@ -78,7 +93,16 @@ class Outcome:
     only: it never crosses to another process). ``halts`` marks a call that could not start
     because its process's run scope failed to open a resource: that fails the whole run."""
 
-    __slots__ = ("end_ns", "error", "events", "message", "original", "start_ns", "value")
+    __slots__ = (
+        "details",
+        "end_ns",
+        "error",
+        "events",
+        "message",
+        "original",
+        "start_ns",
+        "value",
+    )
 
     halts = False
 
@@ -98,6 +122,8 @@ class Outcome:
         self.end_ns = end_ns
         self.events = events
         self.original = error
+        self.details: dict[str, Any] | None = None
+        """A failure's :func:`failure_details` (redacted text), built where it was raised."""
 
     @property
     def ok(self) -> bool:
@@ -267,11 +293,11 @@ class StepRunner:
         the STEP_RETRY event when so."""
         if attempt > node.max_retries or isinstance(exc, node.no_retry):
             return False
-        message = f"retry {attempt} of {node.max_retries}: " + self.scope.redact(
-            f"{type(exc).__name__}: {exc}"
-        )
+        details = failure_details(exc, self.scope.redactor)
+        message = f"retry {attempt} of {node.max_retries}: " + details["message"]
         now = time.time_ns()
-        events.append((now // 1000, _RETRY, node.key, None, message, (now - started) / 1e9, None))
+        duration = (now - started) / 1e9
+        events.append((now // 1000, _RETRY, node.key, None, message, duration, details))
         return True
 
     def _begin(
@@ -410,6 +436,7 @@ class StepRunner:
             None, secrets.exception(error), message, start_ns, time.time_ns(), events
         )
         outcome.original = error
+        outcome.details = failure_details(error, secrets)
         return outcome
 
     def _failure(self, error: BaseException, start_ns: int, events: list[Any]) -> Outcome:
@@ -423,6 +450,7 @@ class StepRunner:
             events,
         )
         outcome.original = error
+        outcome.details = failure_details(error, secrets)
         return outcome
 
     def _await(self, awaitable: Any) -> Any:

@@ -1,8 +1,10 @@
 """``Instance``: run records and events in an embedded SQLite database.
 
 Events are buffered in memory and written in batches (one ``executemany`` per flush): a flush
-happens on every run status change, on every read, when the buffer is full, and on close. Run
-config is stored redacted: EnvVars as ``{"env": NAME}``, secrets masked.
+happens on every run status change, on every read, when the buffer is full, and on close; while
+a run goes, its driver also flushes at least every quarter second when events wait (and after a
+long step), so other processes see a running run's events live (:meth:`Instance.events_after`
+follows them). Run config is stored redacted: EnvVars as ``{"env": NAME}``, secrets masked.
 
 Run monitoring lives here too: the process that marks a run STARTED is recorded as the run's
 process (pid, host, and on Linux an identity that survives pid reuse), it heartbeats while the
@@ -787,6 +789,49 @@ class Instance:
                         )
                     )
         return out
+
+    @_checked
+    def events_after(self, run_id: str, cursor: int = 0) -> tuple[list[EventRecord], int]:
+        """The run's events recorded after ``cursor``, in order, and the cursor to pass next
+        time (the last event's id; ``cursor`` itself when there is none). Start from 0. Events
+        of a running run appear here while it runs (within about a quarter second), also when
+        read from another process, so polling this follows a run live.
+
+        Example:
+            >>> from outfitter import Instance
+            >>> from outfitter._instance import EventType
+            >>> with Instance.ephemeral() as instance:
+            ...     run_id = instance.create_run("nightly").run_id
+            ...     instance.report_event(run_id, EventType.RUN_START)
+            ...     events, cursor = instance.events_after(run_id, 0)
+            ...     instance.report_event(run_id, EventType.RUN_SUCCESS)
+            ...     more, cursor = instance.events_after(run_id, cursor)
+            >>> [e.event_type.value for e in events], [e.event_type.value for e in more]
+            (['RUN_START'], ['RUN_SUCCESS'])
+        """
+        with self._lock:
+            self._flush_locked()
+            rows = self._conn.execute(
+                "select first_id, events from event_chunks "
+                "where run_id = ? and first_id + count > ? order by first_id",
+                (run_id, cursor),
+            ).fetchall()
+        out = []
+        for first_id, payload in rows:
+            for offset, (ts, kind, step, res, msg, dur, data) in enumerate(json.loads(payload)):
+                event_id = first_id + offset
+                if event_id > cursor:
+                    out.append(
+                        EventRecord(
+                            event_id, run_id, ts / 1e6, EventType(kind), step, res, msg, dur, data
+                        )
+                    )
+        return out, (out[-1].id if out else cursor)
+
+    @property
+    def unflushed(self) -> int:
+        """How many events wait in this process's buffer for the next flush."""
+        return self._buffered
 
     @_checked
     def flush(self) -> None:
