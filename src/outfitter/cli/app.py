@@ -878,6 +878,8 @@ def _list(kind: str, file: Path | None, module: str | None) -> None:
             "last tick (UTC)",
             "last result",
         )
+        for column in table.columns:
+            column.overflow = "fold"  # wrap long names at 80 columns, never cut them
         with Instance.get() as instance:
             for definition in _instigators(defs, kind):
                 state = instance.get_instigator(definition.name)
