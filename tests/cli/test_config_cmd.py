@@ -77,6 +77,10 @@ def test_scaffold_prints_yaml_for_what_the_selection_opens(project: Path) -> Non
     }
     code, out = run("scaffold", "-f", str(project), "--select", "plain")
     assert (code, out) == (0, "{}\n")
+    # the selection syntax of `outfitter materialize --select`
+    code, out = run("scaffold", "-f", str(project), "--select", "raw/users,plain")
+    assert code == 0, out
+    assert "raw__users" in out
 
 
 def test_scaffold_to_a_file_then_validate_it(project: Path) -> None:

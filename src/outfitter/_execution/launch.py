@@ -249,12 +249,12 @@ def run_flow(
         )
     check = check_launch(graph, rplan, run_config, extra=_parameter_problems(plan, values))
     if check.bound is None:
-        error = launch_error(f"flow {plan.name!r}", check, scaffold_for(graph, rplan))
+        config_error = launch_error(f"flow {plan.name!r}", check, scaffold_for(graph, rplan))
         params = sorted(plan.parameters)
-        raise type(error)(
-            error.summary,
-            problems=error.problems,
-            hint=f"{error.hint}\nThe flow's parameters are {params or 'none'}; pass them as "
+        raise type(config_error)(
+            config_error.summary,
+            problems=config_error.problems,
+            hint=f"{config_error.hint}\nThe flow's parameters are {params or 'none'}; pass them as "
             "flow.run(parameters={...}) or flow.run(name=value).",
         )
     bound = check.bound

@@ -22,7 +22,12 @@ ModuleOpt = Annotated[
     str | None, typer.Option("--module", "-m", help="Module defining `defs` (or a Flow).")
 ]
 SelectOpt = Annotated[
-    list[str] | None, typer.Option("--select", "-s", help="Asset keys the run materializes.")
+    list[str] | None,
+    typer.Option(
+        "--select",
+        "-s",
+        help="Assets the run materializes, as `outfitter materialize --select` takes them.",
+    ),
 ]
 JobOpt = Annotated[str | None, typer.Option("--job", help="A job of the Definitions.")]
 FlowOpt = Annotated[str | None, typer.Option("--flow", help="A Flow the file or module defines.")]
@@ -56,7 +61,7 @@ def _target(
     select: list[str] | None,
     job: str | None,
     flow: str | None,
-) -> tuple[Any, list[str] | None, str]:
+) -> tuple[Any, list[Any] | None, str]:
     """What the config is for: a flow, a job, or (a selection of) the Definitions' assets."""
     from .app import load_definitions
 
@@ -67,11 +72,15 @@ def _target(
         )
     if flow is not None:
         return _flow(file, module, flow), None, f"flow {flow!r}"
+    from .._definitions.selection import parse_asset_selection
+
     defs = load_definitions(file, module)
     if job is not None:
         return defs.get_job_def(job), None, f"job {job!r}"
-    what = f"assets {', '.join(select)}" if select else "all assets"
-    return defs, select or None, what
+    if not select:
+        return defs, None, "all assets"
+    keys = parse_asset_selection(select, defs.assets)  # the syntax `materialize` takes
+    return defs, keys, f"assets {', '.join(select)}"
 
 
 @config_app.command("scaffold")
