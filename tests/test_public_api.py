@@ -66,6 +66,7 @@ PUBLIC = [
     "build_sensor_context",
     "containers_by_env",
     "define_asset_job",
+    "get_logger",
     "graph",
     "dask_executor",
     "in_process_executor",

@@ -43,6 +43,7 @@ from ._execution.config_check import (
 from ._execution.context import AssetExecutionContext, OpExecutionContext
 from ._execution.executors import dask_executor, in_process_executor, multiprocess_executor
 from ._execution.invoke import build_asset_context, build_op_context
+from ._execution.logs import get_logger
 from ._execution.materialize import materialize, materialize_to_memory
 from ._execution.result import ExecuteResult
 from ._flows.flow import Flow
@@ -154,6 +155,7 @@ __all__ = [
     "containers_by_env",
     "dask_executor",
     "define_asset_job",
+    "get_logger",
     "graph",
     "in_process_executor",
     "job",

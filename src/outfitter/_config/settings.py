@@ -41,6 +41,9 @@ def settings_class() -> Any:
         """Record runs started from the Python API (``materialize()``, ``execute_in_process()``,
         ``flow.run()``) without an ``instance=`` in the local instance (``home``) instead of an
         ephemeral one, so ``outfitter runs list`` shows them."""
+        log_level: str = "INFO"
+        """The level of run logs recorded as LOG events and printed on the console (DEBUG, INFO,
+        WARNING, ERROR or CRITICAL); progress lines are INFO, so WARNING silences them."""
 
     return OutfitterSettings
 

@@ -12,6 +12,7 @@ from ..exceptions import MissingResourceError
 if TYPE_CHECKING:
     from .._resources.asset_key import AssetKey
     from .._resources.scope import RunScope
+    from .logs import RunLog
 
 __all__ = ["AssetExecutionContext", "OpExecutionContext", "StepResources"]
 
@@ -92,8 +93,9 @@ class OpExecutionContext:
 
     __slots__ = (
         "_asset_key",
+        "_log",
+        "_logs",
         "instance",
-        "log",
         "op_config",
         "resources",
         "run_config",
@@ -112,15 +114,37 @@ class OpExecutionContext:
         op_config: Any = None,
         run_config: Any = None,
         asset_key: AssetKey | None = None,
+        logs: RunLog | None = None,
     ) -> None:
         self.step_key = step_key
         self.run_id = run_id
         self.resources = resources
         self.instance = instance
-        self.log = log or logging.getLogger(f"outfitter.steps.{step_key}")
+        self._log = log
+        self._logs = logs
         self.op_config = op_config
         self.run_config = run_config
         self._asset_key = asset_key
+
+    @property
+    def log(self) -> logging.Logger:
+        """The step's logger (a :class:`logging.Logger`, made on first use): in a run, each record
+        becomes a ``LOG`` event of the step, secrets masked, and is printed on the console.
+
+        Example:
+            >>> from outfitter import build_op_context
+            >>> build_op_context().log.name
+            'outfitter.steps.op'
+        """
+        log = self._log
+        if log is None:
+            logs = self._logs
+            log = self._log = (
+                logs.step_logger(self.step_key)
+                if logs is not None
+                else logging.getLogger(f"outfitter.steps.{self.step_key}")
+            )
+        return log
 
     @property
     def has_asset_key(self) -> bool:

@@ -36,6 +36,8 @@ from .._resources.spec import ResourcePlan
 from ..exceptions import OutfitterError, TeardownError
 from .executors import ExecutorDefinition
 from .heartbeat import heartbeat, signals_stay_with_main_thread, sigterm_handled_by_host
+from .logs import RunLog, configured_level, console_handler
+from .policies import FlowPolicy
 from .state import Policy, Resolved, RunState
 from .step import Outcome, StepRunner, resource_listener, step_scoped
 from .tracebacks import failure_details
@@ -166,7 +168,9 @@ def drive(launch: Launch, instance: Instance) -> RunEnd:
     try:
         # from the run's start until its record is finished
         with heartbeat(instance, run_id), live_events(instance):
-            return _Driver(launch, instance, run_id).run()
+            driver = _Driver(launch, instance, run_id)
+            with driver.logs.active():  # resources opened during the run log through it
+                return driver.run()
     except BaseException as exc:  # the driver itself failed: never leave the record STARTED
         with contextlib.suppress(Exception):
             instance.report_event(
@@ -179,6 +183,7 @@ def drive(launch: Launch, instance: Instance) -> RunEnd:
 
 
 _START = EventType.STEP_START
+_FAILED = EventType.STEP_FAILURE
 
 
 class _Driver:
@@ -203,6 +208,15 @@ class _Driver:
         listener.redactor = self.scope.redactor  # failures' texts are masked as they are recorded
         for secret in secret_values(list(launch.configs.values())):  # SecretStr in step config
             self.scope.redactor.add(secret)
+        level = configured_level()
+        self.logs = RunLog(
+            run_id,
+            self.scope.redactor,
+            instance,
+            level=level,
+            console=console_handler(level),
+            flow=isinstance(launch.policy, FlowPolicy),
+        )
         self.runner = StepRunner(
             run_id,
             self.scope,
@@ -210,6 +224,7 @@ class _Driver:
             configs=launch.configs,
             run_config=launch.run_config,
             step_scoped=step_scoped(launch.graph, launch.plan),
+            logs=self.logs,
         )
         self.record = instance.record_events
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -353,6 +368,7 @@ class _Driver:
             nodes={n.key: n for n in self.graph.nodes if not n.local},
             configs=dict(launch.configs),
             run_config=launch.run_config,
+            log_level=self.logs.level,
         )
         self.scope.open(self._needed())
         self.instance.flush()  # workers' events follow the run's start in the record
@@ -375,6 +391,8 @@ class _Driver:
                             self._settle(node, outcomes, mapped)
                         continue
                     slots[node.key] = [None] * len(calls)
+                    if not mapped and self.logs.progress:
+                        self.logs.started(node.kind, node.key, node.name)
                     what = f"task {node.name!r}" if node.kind == "task" else f"step {node.key!r}"
                     for i, call in enumerate(calls):
                         token = pool.submit(("call", node.key, call, not mapped, what))
@@ -387,6 +405,8 @@ class _Driver:
                     if reply.events:
                         self.record(self.run_id, reply.events)
                     outcome = reply.value
+                    self.logs.replay(reply.events)  # the worker's log records, on our console
+                    self.logs.replay(outcome.events)
                     if outcome.halts and self.halted is None:
                         # a worker's run scope could not open a resource: as in process, that
                         # fails the run; no further step starts, running ones finish
@@ -420,6 +440,8 @@ class _Driver:
     def _announce(self, node: NodeSpec) -> None:
         """STEP_START of a mapped node (its children's calls do not announce themselves)."""
         self.instance.report_event(self.run_id, _START, step_key=node.key)
+        if self.logs.progress:
+            self.logs.started(node.kind, node.key, node.name)
 
     def _settle_one(self, node: NodeSpec, outcome: Outcome) -> None:
         """:meth:`_settle` for the common case, one call (the in-process hot path)."""
@@ -430,6 +452,8 @@ class _Driver:
         data = None if outcome.error is None else self._details(event, (outcome,))
         events.append((end // 1000, event, node.key, None, message, duration, data))
         self.record(self.run_id, events)
+        if self.logs.progress or event is _FAILED:
+            self.logs.ended(node.kind, node.key, node.name, event, message, duration, result)
         if duration >= LIVE_INTERVAL:  # a long step: what it did is written now
             self.instance.flush()
         self.state.finish(node.key, result)
@@ -450,6 +474,8 @@ class _Driver:
         data = self._details(event, outcomes)
         events.append((end // 1000, event, node.key, None, message, duration, data))
         self.record(self.run_id, events)
+        if self.logs.progress or event is _FAILED:
+            self.logs.ended(node.kind, node.key, node.name, event, message, duration, result)
         if duration >= LIVE_INTERVAL:  # a long step: what it did is written now
             self.instance.flush()
         self.state.finish(node.key, result)
@@ -530,4 +556,5 @@ class _Driver:
                 data = failure_details(error, self.scope.redactor)
         self.instance.report_event(self.run_id, event, message=message, data=data)
         self.instance.set_run_status(self.run_id, status)
+        self.logs.run_ended(status.value)
         return RunEnd(self.run_id, status, run_error, teardown, canceled, self.instance)

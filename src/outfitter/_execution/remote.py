@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import logging
 import os
 import pickle
 import threading
@@ -30,6 +32,7 @@ from .._resources.markers import Scope
 from .._resources.scope import RunScope
 from .._resources.spec import ResourcePlan
 from ..exceptions import TeardownError
+from .logs import RunLog
 from .step import Outcome, StepRunner, resource_listener, step_scoped
 
 __all__ = ["Reply", "RunPayload", "WorkerRun", "portable_error"]
@@ -47,6 +50,8 @@ class RunPayload:
     nodes: Mapping[str, NodeSpec] = field(default_factory=dict)
     configs: Mapping[str, Any] = field(default_factory=dict)
     run_config: Any = None
+    log_level: int = logging.INFO
+    """The run's log level (the coordinator's ``OUTFITTER_LOG_LEVEL``)."""
 
 
 @dataclass
@@ -113,6 +118,8 @@ class WorkerRun:
         listener.redactor = self.scope.redactor  # failures are masked before they leave
         for secret in secret_values(list(payload.configs.values())):
             self.scope.redactor.add(secret)
+        # log records become events in the replies; the coordinator prints them
+        self.logs = RunLog(payload.run_id, self.scope.redactor, self, level=payload.log_level)
         graph = NodeGraph(payload.nodes.values(), "worker")
         self._step_scoped = step_scoped(graph, payload.plan)
         self._failure: BaseException | None = None
@@ -131,6 +138,7 @@ class WorkerRun:
             run_config=payload.run_config,
             step_scoped=self._step_scoped,
             keep_outputs=False,
+            logs=self.logs,
         )
 
     def call(self, key: str, values: Mapping[str, Any], announce: bool) -> Reply:
@@ -155,7 +163,8 @@ class WorkerRun:
                 return runner.failed(node, exc, announce)
             return runner.run(node, values, announce)
 
-        outcome = self._on_loop(is_async, runner, body)
+        with self.logs.active():
+            outcome = self._on_loop(is_async, runner, body)
         if outcome.error is not None:
             self._failure = self._failure or outcome.original
             outcome.error = portable_error(outcome.error, outcome.message)
@@ -196,7 +205,8 @@ class WorkerRun:
             except BaseException as exc:
                 outcome.append((False, exc))
 
-        helper = threading.Thread(target=target, name="outfitter-async-close")
+        context = contextvars.copy_context()  # the run's log, for resources opened there
+        helper = threading.Thread(target=context.run, args=(target,), name="outfitter-async-close")
         helper.start()
         helper.join()
         ok, value = outcome[0]
@@ -226,10 +236,11 @@ class WorkerRun:
             exc = RuntimeError(failure)
         error: BaseException | None = None
         try:
-            if self._loop is not None:
-                self._on_loop(True, None, lambda: self._loop_run(self.scope.aclose(exc)))
-            else:
-                self.scope.close(exc)
+            with self.logs.active():
+                if self._loop is not None:
+                    self._on_loop(True, None, lambda: self._loop_run(self.scope.aclose(exc)))
+                else:
+                    self.scope.close(exc)
         except TeardownError as teardown:
             error = TeardownError(
                 {k: portable_error(e, str(e)) or e for k, e in teardown.errors.items()},

@@ -30,6 +30,8 @@ from .._resources.scope import RunScope
 from .._resources.spec import ResourcePlan
 from ..exceptions import TeardownError
 from .context import AssetExecutionContext, OpExecutionContext, StepResources
+from .logs import RunLog
+from .logs import leave_call as _leave
 from .tracebacks import failure_details
 
 __all__ = ["HaltingOutcome", "Outcome", "StepRunner", "resource_listener", "step_scoped"]
@@ -161,6 +163,7 @@ class StepRunner:
         "configs",
         "instance",
         "keep_outputs",
+        "logs",
         "loop",
         "run_config",
         "run_id",
@@ -180,8 +183,10 @@ class StepRunner:
         step_scoped: frozenset[str],
         keep_outputs: bool = True,
         instance: Any = None,
+        logs: RunLog | None = None,
     ) -> None:
         self.run_id = run_id
+        self.logs = logs  # the run's log in this process: step loggers, progress lines
         self.scope = scope
         self.sink = sink
         self.instance = sink if instance is None else instance
@@ -204,6 +209,7 @@ class StepRunner:
             op_config=self.configs.get(node.key),
             run_config=self.run_config,
             asset_key=node.asset_key,
+            logs=self.logs,
         )
 
     def _kwargs(
@@ -341,6 +347,11 @@ class StepRunner:
         events: list[Any] = (
             [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
         )
+        logs, token = self.logs, None
+        if logs is not None:  # records of this call go into its events
+            if announce and logs.progress:
+                logs.started(node.kind, node.key, node.name)
+            token = logs.enter(node.key, events)
         step_scope = self.scope.step_scope() if node.key in self.step_scoped else None
         scope = step_scope or self.scope
         value: Any = None
@@ -370,6 +381,8 @@ class StepRunner:
             if step_scope is not None:
                 with contextlib.suppress(TeardownError):
                     step_scope.close(exc)
+            if token is not None:
+                _leave(token)
             raise
         if step_scope is not None:
             end_ns = 0  # the step ends once its step-scoped resources closed
@@ -377,6 +390,8 @@ class StepRunner:
                 step_scope.close(error)
             except TeardownError as teardown:  # fails a step that had not failed
                 error = error or teardown
+        if token is not None:
+            _leave(token)
         if error is None:
             return Outcome(value, None, "", start_ns, end_ns or time.time_ns(), events)
         return self._failure(error, start_ns, events)
@@ -388,6 +403,11 @@ class StepRunner:
         node is awaited (its retries wait without blocking the loop), so other async nodes
         overlap with it."""
         start_ns, events, step_scope, scope = self._begin(node, announce)
+        logs, token = self.logs, None
+        if logs is not None:
+            if announce and logs.progress:
+                logs.started(node.kind, node.key, node.name)
+            token = logs.enter(node.key, events)
         value: Any = None
         error: BaseException | None = None
         attempt = 0
@@ -414,6 +434,8 @@ class StepRunner:
             if step_scope is not None:
                 with contextlib.suppress(TeardownError):
                     await step_scope.aclose(exc)
+            if token is not None:
+                _leave(token)
             raise
         if step_scope is not None:
             end_ns = 0
@@ -421,6 +443,8 @@ class StepRunner:
                 await step_scope.aclose(error)
             except TeardownError as teardown:  # fails a step that had not failed
                 error = error or teardown
+        if token is not None:
+            _leave(token)
         return self._ended(value, error, start_ns, end_ns, events)
 
     def failed(self, node: NodeSpec, error: BaseException, announce: bool = True) -> Outcome:

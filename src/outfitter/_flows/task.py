@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import inspect
+import io
 import itertools
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from .._definitions.node import NO_DEFAULT
 from .._definitions.params import Params, classify_params
+from .._resources.context import current_logger
 from ..exceptions import DefinitionError
 
 if TYPE_CHECKING:
@@ -99,10 +104,12 @@ class Task:
         retry_delay: timedelta | float | None = None,
         trigger: Callable[..., bool] | None = None,
         skip_on_upstream_skip: bool = True,
+        log_stdout: bool = False,
     ) -> None:
         from . import triggers
 
         self.name = name or type(self).__name__
+        self.log_stdout = bool(log_stdout)
         self.slug = slug
         self.tags = set(tags or ())
         if max_retries and retry_delay is None:
@@ -135,6 +142,24 @@ class Task:
         run = cls.__dict__.get("run")
         if run is not None and cls.__module__ != __name__:  # not FunctionTask / Parameter
             _check_run_signature(run, cls.__name__)
+            cls._user_run = run
+            cls.run = _stdout_logged(run)  # type: ignore[method-assign]
+
+    _user_run: Callable[..., Any] | None = None
+    """A subclass's own ``run`` (``run`` itself is that, wrapped for ``log_stdout``)."""
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The logger of this task's run (Prefect 1's ``self.logger``): in a flow run, each record
+        becomes a ``LOG`` event of the task and is printed on the console; outside a run, the
+        ``outfitter.user`` logger.
+
+        Example:
+            >>> from outfitter import Task
+            >>> Task("t").logger.name
+            'outfitter.user'
+        """
+        return current_logger()
 
     @property
     def params(self) -> Params:
@@ -142,10 +167,11 @@ class Task:
         try:
             return self._params
         except AttributeError:
-            if type(self).run is Task.run:
+            run = type(self)._user_run
+            if type(self).run is Task.run or run is None:
                 self._params = classify_params(lambda: None, f"task {self.name!r}")
-            else:
-                self._params = classify_params(self.run, f"task {self.name!r}")
+            else:  # the signature and hints of the subclass's own run()
+                self._params = classify_params(run.__get__(self), f"task {self.name!r}")
             return self._params
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
@@ -168,7 +194,7 @@ class Task:
                 raise DefinitionError(
                     f"task {self.name!r} has no attribute {key!r} to set in task_args",
                     hint="task_args may set name, tags, max_retries, retry_delay, trigger, "
-                    "skip_on_upstream_skip.",
+                    "skip_on_upstream_skip, log_stdout.",
                 )
             setattr(new, key, value)
         return new
@@ -326,7 +352,82 @@ class FunctionTask(Task):
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
         """Call the function."""
+        if self.log_stdout:
+            if self.params.is_async:
+                return _logged_coroutine(self.fn, kwargs)
+            with capture_stdout():
+                return self.fn(**kwargs)
         return self.fn(**kwargs)
+
+
+class _LineWriter(io.TextIOBase):
+    """A text stream whose lines are logged at INFO on the running task's logger."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        logger = current_logger()
+        for line in lines:
+            if line:
+                logger.info(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            current_logger().info(self._pending)
+            self._pending = ""
+
+
+@contextlib.contextmanager
+def capture_stdout() -> Any:
+    """While the block runs, ``print()`` output becomes INFO records of the running task's
+    logger (``log_stdout=True``). ``sys.stdout`` is one per process: what other threads print
+    meanwhile is caught too.
+
+    Example:
+        >>> with capture_stdout():
+        ...     print("logged, not printed")
+    """
+    writer = _LineWriter()
+    with contextlib.redirect_stdout(writer):
+        try:
+            yield
+        finally:
+            writer.flush()
+
+
+async def _logged_coroutine(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> Any:
+    with capture_stdout():
+        return await fn(**kwargs)
+
+
+def _stdout_logged(run: Callable[..., Any]) -> Callable[..., Any]:
+    """A subclass's ``run`` that logs what it prints when its task has ``log_stdout=True``."""
+    if inspect.iscoroutinefunction(run):
+
+        @functools.wraps(run)
+        async def arun(self: Task, *args: Any, **kwargs: Any) -> Any:
+            if not self.log_stdout:
+                return await run(self, *args, **kwargs)
+            with capture_stdout():
+                return await run(self, *args, **kwargs)
+
+        return arun
+
+    @functools.wraps(run)
+    def logged(self: Task, *args: Any, **kwargs: Any) -> Any:
+        if not self.log_stdout:
+            return run(self, *args, **kwargs)
+        with capture_stdout():
+            return run(self, *args, **kwargs)
+
+    return logged
 
 
 @overload
@@ -344,6 +445,7 @@ def task(
     trigger: Callable[..., bool] | None = None,
     skip_on_upstream_skip: bool = True,
     tags: Iterable[str] | None = None,
+    log_stdout: bool = False,
 ) -> Callable[[Callable[..., Any]], FunctionTask]: ...
 
 

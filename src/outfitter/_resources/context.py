@@ -11,9 +11,29 @@ from typing import Any
 
 from ..exceptions import MissingResourceError
 
-__all__ = ["InitResourceContext", "Resources", "current_init_context", "did_you_mean"]
+__all__ = [
+    "RUN_LOGS",
+    "InitResourceContext",
+    "Resources",
+    "current_init_context",
+    "current_logger",
+    "did_you_mean",
+]
 
 _LOG = logging.getLogger("outfitter.resources")
+
+RUN_LOGS: ContextVar[Any] = ContextVar("outfitter_run_logs", default=None)
+"""The run's log (``outfitter._execution.logs.RunLog``) while a run's code runs in this context:
+set by the engine, read here so resources and flow tasks log through the run."""
+
+
+def current_logger() -> logging.Logger:
+    """The logger of the step or task running now, else the ``outfitter.user`` logger."""
+    logs = RUN_LOGS.get()
+    if logs is None:
+        return logging.getLogger("outfitter.user")
+    logger: logging.Logger = logs.current()
+    return logger
 
 
 def did_you_mean(name: str, candidates: Any) -> str:
@@ -129,7 +149,8 @@ class InitResourceContext:
         self.resources = _EMPTY if resources is None else resources
         self.instance = instance
         self.run_id = run_id
-        self.log = log or _LOG
+        logs = RUN_LOGS.get() if resource_key is not None and run_id is not None else None
+        self.log = logs.resource_logger(resource_key) if logs is not None else (log or _LOG)
         self.resource_key = resource_key
 
     def replace(self, **changes: Any) -> InitResourceContext:
