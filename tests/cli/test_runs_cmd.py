@@ -187,6 +187,7 @@ def test_resources_list_json_masks_secrets_as_the_table_does(project: Path) -> N
     (store,) = [r for r in data["resources"] if r["key"] == "store"]
     assert list(store) == ["key", "class", "scope", "config", "used_by"]
     assert store["used_by"] == ["raw"]
+    assert store["config"]["table"] == "sales"
     config = json.dumps(store["config"])
     assert "RUNS_CMD_SECRET" in config
     assert "RUNS_CMD_SECRET" in "".join(table.stdout.split())
@@ -274,3 +275,12 @@ def test_follow_prints_events_until_the_run_ends(project: Path) -> None:
     ]
     assert lines[3].split()[1] == "RUN_SUCCESS"
     assert lines[-1] == f"run {run_id} SUCCESS"
+
+
+def test_json_is_printed_as_is(project: Path) -> None:
+    """Markup, emoji codes and long values reach the JSON document unchanged and unwrapped."""
+    name = ":smile: [bold]x[/bold] " + "y" * 120
+    with Instance.local(project / "home") as instance:
+        instance.create_run(name, run_id="e" * 32)
+    listed = invoke("runs", "list", "--json")
+    assert json.loads(listed.stdout)["runs"][0]["job_name"] == name

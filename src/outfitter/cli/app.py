@@ -535,7 +535,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document i
 
 
 def _print_json(data: Any) -> None:
-    out.print_json(json.dumps(data, default=str), highlight=False)
+    """One JSON document on stdout, as it is: no wrapping, markup, emoji codes or colour."""
+    out.file.write(json.dumps(data, indent=2, default=str) + "\n")
+    out.file.flush()
 
 
 @resources_app.command("list")
