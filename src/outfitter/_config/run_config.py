@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..exceptions import ConfigError
 from .env_var import EnvVar
+from .problems import structured_problems
 
 __all__ = [
     "MAX_DEPTH",
@@ -201,8 +202,11 @@ def too_deep(data: Any) -> str | None:
 
 
 def check_run_config(run_config: Any) -> None:
-    """Raise one ConfigError listing every shape problem of ``run_config``."""
-    problems = run_config_problems(run_config)
+    """Raise one ConfigError listing every shape problem of ``run_config``, each line starting
+    with the path it is about (``ops: 'ops' must be a mapping of names, got list``)."""
+    problems = [
+        str(p) for line in run_config_problems(run_config) for p in structured_problems(line)
+    ]
     if problems:
         raise ConfigError(
             f"{len(problems)} problem(s) in the run config",
