@@ -199,3 +199,78 @@ def test_a_sensor_s_error_is_masked_in_ticks_and_preview(
     )
     assert "catalog refused token ***" in shown.output
     assert_nowhere([shown.output], "sensors preview")
+
+
+def _every_form(texts: list[str], where: str) -> None:
+    """No secret, as is, as repr quotes it or as JSON escapes it, in ``texts``."""
+    import json
+
+    for secret in (TOKEN, PASSWORD):
+        for form in {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]}:
+            for text in texts:
+                assert form not in text, f"{where}: {text!r}"
+
+
+@pytest.mark.parametrize("outcome", ["success", "step", "setup", "teardown"])
+def test_no_secret_in_what_the_caller_gets_events_tracebacks_or_the_database(
+    outcome: str,
+    executor: Any,
+    log: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Issue 12: failure events now keep tracebacks. The setup failure is the documented case
+    (`ConnectionError` quoting the token in setup, chained under ResourceInitError). Nothing the
+    caller gets (str, repr, the formatted traceback with its chain), no event (message and
+    data, tracebacks included) and neither the database nor its WAL holds a secret."""
+    import json
+    import traceback
+
+    monkeypatch.setenv("CONTRACT_PASSWORD", PASSWORD)
+    if request.node.callspec.params["executor"] == "dask":  # the EnvVar resolves on workers
+        import os
+
+        import distributed
+
+        def setenv(name: str, value: str) -> None:  # runs in each worker process
+            os.environ[name] = value
+
+        with distributed.Client(request.getfixturevalue("dask_address")) as client:
+            client.run(setenv, "CONTRACT_PASSWORD", PASSWORD)
+    fail_on = {"success": "", "step": "a", "setup": "open", "teardown": "close"}[outcome]
+    resources = {
+        "db": p.Rec(
+            log=str(log),
+            fail_on=fail_on,
+            token=SecretStr(TOKEN),
+            password=of.EnvVar("CONTRACT_PASSWORD"),
+        )
+    }
+    defs = of.Definitions(assets=[p.asset_a, p.asset_b], resources=resources, executor=executor)
+    home = tmp_path / "home"
+    with of.Instance.local(home) as instance:
+        job = defs.get_implicit_global_asset_job_def()
+        caught: BaseException | None = None
+        try:
+            job.execute(instance=instance)
+        except Exception as exc:
+            caught = exc
+        assert (caught is None) == (outcome == "success")
+        [record] = instance.get_runs()
+        events = instance.all_events(record.run_id)
+        while_open = database_bytes(home)  # the WAL still holds the run's pages
+    assert (home / "runs.db-wal").exists() or while_open
+    if caught is not None:
+        _every_form(
+            [str(caught), repr(caught), "".join(traceback.format_exception(caught))],
+            "the exception raised to the caller",
+        )
+        _every_form(texts_of(caught), "its chained causes")
+    traced = [e for e in events if isinstance(e.data, dict) and "traceback" in e.data]
+    assert bool(traced) == (outcome != "success")
+    _every_form([json.dumps([(e.message, e.data) for e in events])], "events")
+    for raw in (while_open, database_bytes(home)):
+        for secret in (TOKEN, PASSWORD):
+            for form in {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1]}:
+                assert form.encode() not in raw
