@@ -196,3 +196,34 @@ def test_flow_launch_error_keeps_the_example() -> None:
     assert "resources.db.config.password:" in text
     assert "password: '<required: SecretStr>'" in text
     assert "The flow's parameters are none" in text
+
+
+def test_a_daemon_launched_run_logs_every_problem_and_the_example(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A sensor's run request with bad config: the daemon's log lists each problem with its
+    path and the scaffold of valid config, and no run is recorded."""
+    import logging
+
+    from outfitter._daemon import Daemon
+
+    @of.sensor(minimum_interval_seconds=1, default_status="RUNNING")
+    def bad_config() -> of.RunRequest:
+        return of.RunRequest(run_key="k", run_config={"ops": {"users": {"config": {}}}})
+
+    defs = of.Definitions(
+        assets=[users, plain],
+        sensors=[bad_config],
+        resources={"db": Db.configure_at_launch()},
+    )
+    caplog.set_level(logging.INFO, logger="outfitter.daemon")
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(defs, instance, clock=lambda: 1_700_000_000.0)
+        daemon.tick()
+        daemon.close()
+        assert instance.get_runs() == []
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "outfitter.daemon")
+    assert "ops.users: run config for step 'users'" in text
+    assert "ops.raw__users.config.limit:" in text
+    assert "resources.db.config.password:" in text
+    assert "limit: '<required: int>'" in text
