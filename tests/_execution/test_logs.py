@@ -123,6 +123,21 @@ def test_an_op_logs_and_a_failure_prints_its_line(capsys: pytest.CaptureFixture[
     assert f"run {result.run_id[:8]} FAILURE" in err
 
 
+def test_a_step_skipped_after_a_failure_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    @of.asset
+    def first() -> int:
+        raise ValueError("no first")
+
+    @of.asset
+    def second(first: int) -> int:
+        return first
+
+    of.materialize([first, second], raise_on_error=False)
+    err = capsys.readouterr().err
+    assert "step 'first' failed: ValueError: no first" in err
+    assert "step 'second' skipped: upstream step 'first' did not succeed" in err
+
+
 def test_context_log_has_the_logger_methods() -> None:
     """context.log is a logging.Logger: exception() records the traceback, masked."""
 

@@ -76,6 +76,8 @@ def test_a_failed_flow_says_so(capsys: pytest.CaptureFixture[str]) -> None:
         broken()
     flow.run()
     err = capsys.readouterr().err
+    assert "Task 'broken': Exception encountered during task execution!" in err
+    assert "ValueError: nope" in err
     assert "Task 'broken': Finished task run for task with final state: 'Failed'" in err
     assert "Flow run FAILED: some reference tasks failed." in err
 

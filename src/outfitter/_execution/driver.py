@@ -499,6 +499,11 @@ class _Driver:
             self.instance.report_event(
                 self.run_id, resolved.event, step_key=node.key, message=resolved.message
             )
+            if self.logs.progress:  # skipped (or trigger-failed) without running
+                kind, key, name = node.kind, node.key, node.name
+                self.logs.ended(
+                    kind, key, name, resolved.event, resolved.message, 0.0, resolved.result
+                )
         self.state.finish(node.key, resolved.result)
 
     def _cancel(self) -> None:

@@ -379,9 +379,13 @@ class RunLog(logging.Handler):
     ) -> None:
         """The progress line of a step or task that ended (failures at ERROR)."""
         level = logging.ERROR if event is EventType.STEP_FAILURE else logging.INFO
-        if kind in ("task", "parameter"):
+        if kind in ("task", "parameter"):  # Prefect 1: the error, then the final state at INFO
             state = type(result).__name__
+            if state == "Failed" and message:
+                where = f"Task {name!r}: Exception encountered during task execution! {message}"
+                self._print(logging.ERROR, "outfitter.run", where, key)
             text = f"Task {name!r}: Finished task run for task with final state: {state!r}"
+            level = logging.INFO
         elif event is EventType.STEP_SUCCESS:
             text = f"step {key!r} succeeded in {seconds * 1000:.0f} ms"
         elif event is EventType.STEP_FAILURE:
