@@ -130,3 +130,21 @@ def test_outside_a_run_the_logger_is_outfitter_user() -> None:
         return str(task_.logger.name)
 
     assert probe(Add()) == "outfitter.user"
+
+
+def test_task_logs_on_worker_processes_reach_the_instance(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A task on a multiprocess worker: self.logger and log_stdout records come back with the
+    task's events and are printed by the coordinating process."""
+    with Flow("far") as flow:
+        Add(name="add", log_stdout=True)(1, 2)
+    with of.Instance.ephemeral() as instance:
+        flow.run(instance=instance, executor=of.multiprocess_executor(max_concurrent=2))
+        run_id = instance.get_runs()[0].run_id
+        messages = [m for _, m in log_rows(instance, run_id)]
+    assert "adding 1 and 2" in messages
+    assert "add printed this" in messages
+    err = capsys.readouterr().err
+    assert "adding 1 and 2" in err
+    assert "Task 'add': Starting task run..." in err
