@@ -50,7 +50,7 @@ PLACEHOLDER = re.compile(r"^<required: .*>$")
 @dataclass(slots=True)
 class LaunchCheck:
     """What :func:`check_launch` found: the problems, the validated step configs and the plan
-    with the launch config applied (the unbound plan when there are problems)."""
+    with the launch config applied (None when there are problems)."""
 
     problems: list[ConfigProblem]
     configs: dict[str, Any] = field(default_factory=dict)
