@@ -134,7 +134,7 @@ class OpExecutionContext:
         Example:
             >>> from outfitter import build_op_context
             >>> build_op_context().log.name
-            'outfitter.steps.op'
+            'outfitter.steps.test_op'
         """
         log = self._log
         if log is None:

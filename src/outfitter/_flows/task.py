@@ -168,10 +168,11 @@ class Task:
             return self._params
         except AttributeError:
             run = type(self)._user_run
-            if type(self).run is Task.run or run is None:
+            if type(self).run is Task.run:
                 self._params = classify_params(lambda: None, f"task {self.name!r}")
             else:  # the signature and hints of the subclass's own run()
-                self._params = classify_params(run.__get__(self), f"task {self.name!r}")
+                fn = self.run if run is None else run.__get__(self)
+                self._params = classify_params(fn, f"task {self.name!r}")
             return self._params
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
