@@ -87,9 +87,10 @@ def test_asset_and_resource_records_become_log_events_and_console_lines(
     assert "report of 1 users" in err
     assert "a detail" not in err  # DEBUG is below the default INFO
     assert SECRET not in err
-    # progress lines, Dagster-style: start, end with duration, the run's end
-    assert "step 'users' started" in err
-    assert "step 'users' succeeded in" in err
+    # a job's step lines are DEBUG, as Dagster logs STEP_START/STEP_SUCCESS
+    # (dagster docs/docs/guides/monitor/logging/index.md); the run's end is INFO
+    assert "step 'users' started" not in err
+    assert "step 'users' succeeded in" not in err
     assert f"run {result.run_id[:8]} SUCCESS" in err
 
 
@@ -195,11 +196,19 @@ def test_log_level_warning_filters_records_and_progress_lines(
     assert "SUCCESS" not in err
 
 
-def test_log_level_debug_records_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_log_level_debug_records_debug_and_prints_step_lines(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DEBUG records are kept, and a job's Dagster-style step lines print: start, end with its
+    duration, the run's end."""
     monkeypatch.setenv("OUTFITTER_LOG_LEVEL", "DEBUG")
     with of.Instance.ephemeral() as instance:
         result = of.materialize(assets(), resources={"token": Token(value="t")}, instance=instance)
         assert "a detail" in [e.message for e in logs(instance, result.run_id)]
+    err = capsys.readouterr().err
+    assert "step 'users' started" in err
+    assert "step 'users' succeeded in" in err
+    assert f"run {result.run_id[:8]} SUCCESS" in err
 
 
 def test_log_level_from_the_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -284,5 +293,5 @@ def test_worker_records_reach_the_instance_and_the_console(
     err = capsys.readouterr().err
     assert "on a worker with ***" in err  # printed by the coordinator
     assert "farther got 2" in err
-    assert "step 'far' started" in err
+    assert f"run {result.run_id[:8]} SUCCESS" in err
     assert SECRET not in err

@@ -499,7 +499,7 @@ class _Driver:
             self.instance.report_event(
                 self.run_id, resolved.event, step_key=node.key, message=resolved.message
             )
-            if self.logs.progress:  # skipped (or trigger-failed) without running
+            if self.logs.console is not None:  # skipped (or trigger-failed) without running
                 kind, key, name = node.kind, node.key, node.name
                 self.logs.ended(
                     kind, key, name, resolved.event, resolved.message, 0.0, resolved.result

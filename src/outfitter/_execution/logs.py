@@ -240,8 +240,12 @@ class RunLog(logging.Handler):
         self.sink = sink
         self.console = console
         self.flow = flow
-        self.progress = console is not None and console.level <= logging.INFO
-        """Whether progress lines are printed (checked once per step by the engine)."""
+        self.step_level = logging.INFO if flow else logging.DEBUG
+        """The level of a step's or task's start/end lines: a flow task's at INFO, as Prefect 1
+        logs them; a job step's at DEBUG, as Dagster logs STEP_START/STEP_SUCCESS (a line costs
+        several times a step's own dispatch). Failures are at ERROR either way."""
+        self.progress = console is not None and console.level <= self.step_level
+        """Whether step/task progress lines are printed (checked once per step by the engine)."""
         self._loggers: dict[str, logging.Logger] = {}
         self._owners: dict[str, tuple[str | None, str | None]] = {}
         self._template: dict[str, Any] | None = None
@@ -365,7 +369,7 @@ class RunLog(logging.Handler):
             text = f"Task {name!r}: Starting task run..."
         else:
             text = f"step {key!r} started"
-        self._print(logging.INFO, "outfitter.run", text, key)
+        self._print(self.step_level, "outfitter.run", text, key)
 
     def ended(
         self,
@@ -378,7 +382,9 @@ class RunLog(logging.Handler):
         result: Any,
     ) -> None:
         """The progress line of a step or task that ended (failures at ERROR)."""
-        level = logging.ERROR if event is EventType.STEP_FAILURE else logging.INFO
+        level = logging.ERROR if event is EventType.STEP_FAILURE else self.step_level
+        if event is not EventType.STEP_SUCCESS and level < logging.INFO:
+            level = logging.INFO  # a step skipped or not run: rare, and worth seeing
         if kind in ("task", "parameter"):  # Prefect 1: the error, then the final state at INFO
             state = type(result).__name__
             if state == "Failed" and message:
