@@ -287,6 +287,10 @@ def test_a_failure_of_the_engine_itself_still_finishes_the_record(
         last = instance.all_events(run.run_id)[-1]
     assert run.status is RunStatus.FAILURE
     assert last.message == "the run engine failed: RuntimeError: engine bug"
+    # its traceback is kept, as for every failure event (masked by the run's redactor)
+    assert last.data["error_type"] == "RuntimeError"
+    assert "in broken" in last.data["traceback"]
+    assert last.data["traceback"].rstrip().endswith("RuntimeError: engine bug")
 
 
 def test_a_pool_that_cannot_start_fails_the_record() -> None:

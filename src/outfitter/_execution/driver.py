@@ -165,6 +165,7 @@ def begin_run(instance: Instance, name: str, run_config: Any, tags: Any) -> str:
 def drive(launch: Launch, instance: Instance) -> RunEnd:
     """Run ``launch`` against ``instance`` and record it; see the module docstring."""
     run_id = begin_run(instance, launch.name, launch.record_config, launch.tags)
+    driver: _Driver | None = None
     try:
         # from the run's start until its record is finished
         with heartbeat(instance, run_id), live_events(instance):
@@ -173,11 +174,14 @@ def drive(launch: Launch, instance: Instance) -> RunEnd:
                 return driver.run()
     except BaseException as exc:  # the driver itself failed: never leave the record STARTED
         with contextlib.suppress(Exception):
-            instance.report_event(
-                run_id,
-                EventType.RUN_FAILURE,
-                message=f"the run engine failed: {type(exc).__name__}: {exc}",
-            )
+            # masked with the run's redactor; without one (the driver could not be made), the
+            # record keeps the error's type only: its text might quote a secret
+            data = None
+            message = f"the run engine failed: {type(exc).__name__}"
+            if driver is not None:
+                data = failure_details(exc, driver.scope.redactor)
+                message = f"the run engine failed: {data['message']}"
+            instance.report_event(run_id, EventType.RUN_FAILURE, message=message, data=data)
             instance.set_run_status(run_id, RunStatus.FAILURE)
         raise
 
