@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,7 +34,7 @@ from .._resources.scope import PROCESS_SCOPE, RunScope
 from .._resources.spec import ResourcePlan
 from ..exceptions import OutfitterError, TeardownError
 from .executors import ExecutorDefinition
-from .heartbeat import heartbeat, signals_stay_with_main_thread, sigterm_handled_by_host
+from .heartbeat import every, heartbeat, sigterm_handled_by_host
 from .logs import RunLog, configured_level, console_handler
 from .policies import FlowPolicy
 from .state import Policy, Resolved, RunState
@@ -52,8 +51,6 @@ __all__ = [
     "live_events",
     "sigterm_as_cancel",
 ]
-
-_LOG = logging.getLogger("outfitter.driver")
 
 LIVE_INTERVAL = 0.25
 """At most this many seconds pass between a run's event and its write to the instance."""
@@ -74,24 +71,13 @@ def live_events(instance: Any, interval: float = LIVE_INTERVAL) -> Iterator[None
     if getattr(instance, "in_memory", True) or not hasattr(instance, "unflushed"):
         yield
         return
-    stop = threading.Event()
 
     def flushes() -> None:
-        while not stop.wait(interval):
-            if instance.unflushed:
-                try:
-                    instance.flush()
-                except Exception as exc:
-                    _LOG.warning("writing events failed: %s: %s", type(exc).__name__, exc)
+        if instance.unflushed:
+            instance.flush()
 
-    thread = threading.Thread(target=flushes, name="outfitter-live-events", daemon=True)
-    with signals_stay_with_main_thread():
-        thread.start()
-    try:
+    with every(interval, flushes, "outfitter-live-events", "writing events"):
         yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
 
 
 @contextlib.contextmanager

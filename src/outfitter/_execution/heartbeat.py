@@ -20,12 +20,13 @@ import contextvars
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._instance.instance import HEARTBEAT_INTERVAL
 
 __all__ = [
+    "every",
     "heartbeat",
     "host_handles_sigterm",
     "sigterm_handled_by_host",
@@ -83,21 +84,40 @@ def heartbeat(instance: Any, run_id: str, interval: float = HEARTBEAT_INTERVAL) 
     if beat is None or getattr(instance, "in_memory", False):
         yield
         return
-    stop = threading.Event()
 
     def beats() -> None:
+        beat(run_id)
+
+    with every(interval, beats, f"outfitter-heartbeat-{run_id[:8]}", f"heartbeat of run {run_id}"):
+        yield
+
+
+@contextlib.contextmanager
+def every(interval: float, work: Callable[[], None], name: str, what: str) -> Iterator[None]:
+    """While the block runs, call ``work`` every ``interval`` seconds from a daemon thread
+    (started with signals blocked, see :func:`signals_stay_with_main_thread`). A call that
+    raises is logged as ``what`` failing and the next one tried; the thread is waited for at
+    the end, not forever (a call waiting on a busy database only touches a finished run).
+
+    Example:
+        >>> ticks = []
+        >>> with every(0.01, lambda: ticks.append(1), "ticker", "a tick"):
+        ...     pass
+    """
+    stop = threading.Event()
+
+    def loop() -> None:
         while not stop.wait(interval):
             try:
-                beat(run_id)
+                work()
             except Exception as exc:
-                _LOG.warning("heartbeat of run %s failed: %s: %s", run_id, type(exc).__name__, exc)
+                _LOG.warning("%s failed: %s: %s", what, type(exc).__name__, exc)
 
-    thread = threading.Thread(target=beats, name=f"outfitter-heartbeat-{run_id[:8]}", daemon=True)
+    thread = threading.Thread(target=loop, name=name, daemon=True)
     with signals_stay_with_main_thread():
         thread.start()
     try:
         yield
     finally:
         stop.set()
-        # not forever: a heartbeat waiting on a busy database only stamps a finished run
         thread.join(timeout=5)

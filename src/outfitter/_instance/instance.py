@@ -105,6 +105,25 @@ class RunRecord:
     """When that process last showed it was alive (epoch seconds)."""
 
 
+def _new_run(
+    job_name: str,
+    run_config: Any,
+    tags: dict[str, str] | None,
+    status: RunStatus,
+    run_id: str | None = None,
+) -> RunRecord:
+    """The record of a run about to be created: a new id unless given, its config redacted."""
+    return RunRecord(
+        run_id or uuid.uuid4().hex,
+        job_name,
+        status,
+        None,
+        None,
+        dict(tags or {}),
+        _redact(run_config),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class TickRecord:
     """One evaluation of a sensor or schedule."""
@@ -537,15 +556,7 @@ class Instance:
         status: RunStatus = RunStatus.QUEUED,
     ) -> RunRecord:
         """Record a new run (its config redacted) and return its record."""
-        record = RunRecord(
-            run_id or uuid.uuid4().hex,
-            job_name,
-            status,
-            None,
-            None,
-            dict(tags or {}),
-            _redact(run_config),
-        )
+        record = _new_run(job_name, run_config, tags, status, run_id)
         with self._lock:
             self._flush_locked()
             with self._conn:
@@ -964,15 +975,7 @@ class Instance:
         and never launched twice. None (and nothing written) if the key already launched a
         run. A key claimed without a run (an older Outfitter crashed between the two) is
         taken over."""
-        record = RunRecord(
-            uuid.uuid4().hex,
-            job_name,
-            status,
-            None,
-            None,
-            dict(tags or {}),
-            _redact(run_config),
-        )
+        record = _new_run(job_name, run_config, tags, status)
         with self._lock:
             self._flush_locked()
             with self._conn:
