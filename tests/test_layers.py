@@ -25,8 +25,10 @@ RANK = {
     "_execution": 7,
     "testing": 8,
     "_daemon": 8,
-    "cli": 9,
-    "__init__": 10,
+    "_loading": 8,
+    "ui": 9,
+    "cli": 10,
+    "__init__": 11,
 }
 ENTRY_POINTS = {("_definitions", "_execution"), ("_flows", "_execution")}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import math
 import sys
@@ -23,10 +21,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from .. import _loading
 from .._definitions.definitions import Definitions
 from .._instance import EventType, Instance, RunStatus
+from .._loading import user_frames
 from ..exceptions import ConfigError, InvocationError, OutfitterError
 from .config_cmd import config_app
+from .ui_cmd import HostOpt, PortOpt
 
 __all__ = ["app", "main"]
 
@@ -113,87 +114,16 @@ def _errors() -> Iterator[None]:
 
 
 def _user_frames(exc: BaseException) -> str:
-    """The traceback of an exception raised by the user's code, without the frames of the
-    import machinery, typer and Outfitter that led to it (``--debug`` shows everything)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    outfitter_dir = str(Path(__file__).resolve().parents[1])
-    keep = [
-        f
-        for f in frames
-        if not f.filename.startswith(outfitter_dir)
-        and "importlib" not in f.filename
-        and not f.filename.startswith("<frozen")
-    ]
-    text = "".join(traceback.format_list(keep))
-    if isinstance(exc, SyntaxError) and exc.filename:
-        text += f'  File "{exc.filename}", line {exc.lineno}\n    {(exc.text or "").strip()}\n'
-    return text
-
-
-def _import_failure(what: str, exc: BaseException) -> InvocationError:
-    frames = _user_frames(exc)
-    detail = f"{type(exc).__name__}: {exc}"
-    return InvocationError(
-        f"importing {what} raised {detail}" + (f"\n{frames.rstrip()}" if frames else ""),
-        hint="fix the error in your code (run with --debug for the full traceback).",
-    )
+    return user_frames(exc)
 
 
 def load_definitions(file: Path | None, module: str | None) -> Definitions:
     """The ``defs`` object of a file or module (raises InvocationError saying what is wrong)."""
-    loaded, where = _load_module(file, module)
-    defs = getattr(loaded, "defs", None)
-    if not isinstance(defs, Definitions):
-        raise InvocationError(
-            f"{where} has no Definitions object named `defs`",
-            hint="add `defs = Definitions(assets=[...], resources={...})` at module level.",
-        )
-    return defs
+    return _loading.load_definitions(file, module, debug=_STATE["debug"])
 
 
 def _load_module(file: Path | None, module: str | None) -> tuple[Any, str]:
-    """The module of ``-f FILE`` or ``-m MODULE``, imported, and how to name it in messages."""
-    if (file is None) == (module is None):
-        raise InvocationError(
-            "give exactly one of -f FILE or -m MODULE",
-            hint="e.g. `outfitter materialize -f pipeline.py`.",
-        )
-    if file is not None:
-        if not file.is_file():
-            raise InvocationError(f"no such file: {file}", hint="check the path passed to -f.")
-        spec = importlib.util.spec_from_file_location(f"_outfitter_defs_{file.stem}", file)
-        assert spec is not None
-        assert spec.loader is not None
-        loaded = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = loaded
-        sys.path.insert(0, str(file.resolve().parent))
-        try:
-            spec.loader.exec_module(loaded)
-        except Exception as exc:
-            if _STATE["debug"]:
-                raise
-            raise _import_failure(str(file), exc) from None
-        where = str(file)
-    else:
-        assert module is not None
-        sys.path.insert(0, str(Path.cwd()))
-        try:
-            loaded = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module.split(".")[0] and exc.name != module:
-                if _STATE["debug"]:
-                    raise
-                raise _import_failure(f"module {module!r}", exc) from None
-            raise InvocationError(
-                f"cannot import module {module!r}: {exc}",
-                hint="run from the directory that contains it, or install the package.",
-            ) from None
-        except Exception as exc:
-            if _STATE["debug"]:
-                raise
-            raise _import_failure(f"module {module!r}", exc) from None
-        where = module
-    return loaded, where
+    return _loading.load_module(file, module, debug=_STATE["debug"])
 
 
 class _ProgressInstance:
@@ -383,36 +313,7 @@ def _parse_params(params: list[str]) -> dict[str, Any]:
 
 
 def _find_flow(loaded: Any, where: str, name: str | None) -> Any:
-    from .._flows.flow import Flow
-
-    flows: dict[int, tuple[str, Flow]] = {}
-    for var, value in vars(loaded).items():
-        if isinstance(value, Flow) and id(value) not in flows:
-            flows[id(value)] = (var, value)
-    found = list(flows.values())
-    if not found:
-        raise InvocationError(
-            f"{where} defines no Flow at module level",
-            hint='build one with `with Flow("name") as flow: ...` in that file.',
-        )
-    if name is None:
-        if len(found) == 1:
-            return found[0][1]
-        names = ", ".join(sorted(f.name for _, f in found))
-        raise InvocationError(
-            f"{where} defines {len(found)} flows: {names}",
-            hint="pick one with --flow NAME.",
-        )
-    for var, flow in found:
-        if name in (flow.name, var):
-            return flow
-    from .._resources.context import did_you_mean
-
-    known = sorted(f.name for _, f in found)
-    raise InvocationError(
-        f"{where} has no flow named {name!r}." + did_you_mean(name, known),
-        hint=f"flows defined there: {', '.join(known)}.",
-    )
+    return _loading.find_flow(loaded, where, name)
 
 
 @app.command("run-flow")
@@ -1005,3 +906,32 @@ def schedules_stop(name: NameArg, file: FileOpt = None, module: ModuleOpt = None
 def main() -> None:
     """Entry point of the ``outfitter`` command."""
     app()
+
+
+@app.command()
+def ui(
+    file: FileOpt = None,
+    module: ModuleOpt = None,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 3000,
+) -> None:
+    """Serve the web UI over the local instance (OUTFITTER_HOME): resources, definitions, a
+    launchpad, runs, sensors and schedules. Needs the `outfitter[ui]` extra."""
+    from .ui_cmd import serve
+
+    with _errors():
+        serve(file, module, host, port, dev=False)
+
+
+@app.command()
+def dev(
+    file: FileOpt = None,
+    module: ModuleOpt = None,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 3000,
+) -> None:
+    """The web UI and the daemon in one process (as `dagster dev`)."""
+    from .ui_cmd import serve
+
+    with _errors():
+        serve(file, module, host, port, dev=True)

@@ -1,0 +1,7 @@
+"""The UI's definitions pages (being built)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
