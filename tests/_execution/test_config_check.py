@@ -227,3 +227,32 @@ def test_a_daemon_launched_run_logs_every_problem_and_the_example(
     assert "ops.raw__users.config.limit:" in text
     assert "resources.db.config.password:" in text
     assert "limit: '<required: int>'" in text
+
+
+def test_launch_config_for_a_nested_resource_that_was_never_built_says_how_to_give_one() -> None:
+    """A nested resource is an object in code (Dagster binds a partial nested resource under a
+    key of its own: its resources guide, "Resources that depend on other resources"); launch
+    config cannot make one, and the problem says what to do instead of naming a key that
+    does not exist."""
+
+    class Creds(of.ConfigurableResource):
+        user: str
+
+    class Bucket(of.ConfigurableResource):
+        creds: Creds
+        root: str
+
+    @of.asset
+    def report(bucket: Bucket) -> int:
+        return 1
+
+    defs = of.Definitions(assets=[report], resources={"bucket": Bucket.configure_at_launch()})
+    config = {"resources": {"bucket": {"config": {"root": "x", "creds": {"user": "u"}}}}}
+    messages = [p.message for p in of.validate_run_config(defs, config)]
+    assert (
+        "resource 'bucket', field 'creds': a nested resource cannot be made from launch config; "
+        "construct it in code (Bucket(..., creds=Creds(...))), or bind "
+        "Creds.configure_at_launch() under a key of its own, pass that object, and give its "
+        "launch config under that key"
+    ) in messages
+    assert not any("its own key" in m for m in messages)

@@ -295,3 +295,42 @@ def test_worker_records_reach_the_instance_and_the_console(
     assert "farther got 2" in err
     assert f"run {result.run_id[:8]} SUCCESS" in err
     assert SECRET not in err
+
+
+def test_an_io_manager_logs_through_the_run_as_its_resource_and_the_step() -> None:
+    """``context.log`` in ``handle_output``/``load_input`` is the run's: LOG events naming the
+    I/O manager's key and the step it handled (Dagster's InputContext/OutputContext.log is the
+    run's log manager too: dagster/_core/execution/context/output.py ``log``)."""
+    stored: dict[str, Any] = {}
+
+    class Loud(of.ConfigurableIOManager):
+        def handle_output(self, context: Any, obj: Any) -> None:
+            context.log.info("storing %s", context.step_key)
+            stored[context.asset_key.to_user_string()] = obj
+
+        def load_input(self, context: Any) -> Any:
+            context.log.info("loading for %s", context.step_key)
+            return stored[context.asset_key.to_user_string()]
+
+    @of.asset
+    def up() -> int:
+        return 1
+
+    @of.asset
+    def down(up: int) -> int:
+        return up + 1
+
+    with of.Instance.ephemeral() as instance:
+        resources = {"io_manager": Loud()}
+        assert of.materialize([up], resources=resources, instance=instance).success
+        # only `down`: its input is loaded by the I/O manager
+        assert of.materialize(
+            [up, down], resources=resources, instance=instance, selection=["down"]
+        ).success
+        rows = [
+            (e.step_key, e.resource_key, e.message)
+            for run in instance.get_runs()
+            for e in instance.all_events(run.run_id, event_type=EventType.LOG)
+        ]
+    assert ("up", "io_manager", "storing up") in rows
+    assert ("down", "io_manager", "loading for down") in rows

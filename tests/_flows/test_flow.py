@@ -369,3 +369,21 @@ def test_unknown_executor_is_refused() -> None:
     assert flow.run(executor=of.in_process_executor).result[out].result == 2
     with pytest.raises(InvocationError, match="flow 'exec': 'dask' is not an executor"):
         flow.run(executor="dask")
+
+
+@task
+def _double(n: int) -> int:
+    return 2 * n
+
+
+def test_a_flow_takes_parameters_from_its_run_config_too() -> None:
+    """The run config's ``parameters`` section (what the UI's launchpad and ``outfitter
+    run-flow --config`` write) gives parameters; ``parameters=`` wins over it."""
+    with Flow("scale") as flow:
+        doubled = _double(Parameter("n"))
+    state = flow.run(run_config={"parameters": {"n": 4}})
+    assert state.result[doubled].result == 8
+    state = flow.run(parameters={"n": 1}, run_config={"parameters": {"n": 4}})
+    assert state.result[doubled].result == 2
+    with pytest.raises(ConfigError, match="'parameters' must be a mapping of names, got list"):
+        flow.run(run_config={"parameters": [4]})

@@ -31,7 +31,8 @@ def first() -> int:
 
 
 @of.asset(name="blocked")
-def blocked(first: int) -> int:
+def blocked(context: of.AssetExecutionContext, first: int) -> int:
+    context.log.info("waiting for the release")
     release = Path(os.environ["LIVE_RELEASE"])
     for _ in range(6000):  # at most a minute
         if release.exists():
@@ -105,6 +106,20 @@ def test_another_process_sees_a_running_run_s_events(tmp_path: Path, executor: s
             assert record.status is RunStatus.STARTED
             assert seen[0].event_type is EventType.RUN_START
             assert not any(e.event_type is EventType.RUN_SUCCESS for e in seen)
+
+            # the running step's own events are written while it runs, from every executor:
+            # its STEP_START and its log record, long before it ends
+            def waiting(e: EventRecord) -> bool:
+                return e.event_type is EventType.LOG and e.message == "waiting for the release"
+
+            if not any(waiting(e) for e in seen):
+                more, cursor = _follow_until(instance, run_id, cursor, waiting, proc)
+                seen += more
+            assert any(waiting(e) for e in seen), [(e.event_type, e.message) for e in seen]
+            assert proc.poll() is None
+            assert any(
+                e.event_type is EventType.STEP_START and e.step_key == "blocked" for e in seen
+            )
             release.write_text("go")
             assert proc.wait(timeout=120) == 0
             rest, cursor = instance.events_after(run_id, cursor)
@@ -114,6 +129,9 @@ def test_another_process_sees_a_running_run_s_events(tmp_path: Path, executor: s
             )
             # following by cursor reads each event once, in order: the same as all_events
             assert [e.id for e in seen + rest] == [e.id for e in instance.all_events(run_id)]
+            # and each once: what was written while the step ran is not written again
+            kinds = [(e.event_type, e.step_key, e.message) for e in seen + rest]
+            assert len(kinds) == len(set(kinds)), kinds
             assert instance.events_after(run_id, cursor) == ([], cursor)
     finally:
         release.write_text("go")

@@ -58,6 +58,7 @@ class _StepDefinition:
         io_manager_key: str,
         description: str | None,
         tags: Mapping[str, str] | None,
+        log_stdout: bool = False,
     ) -> None:
         if not callable(fn):
             raise DefinitionError(
@@ -73,6 +74,7 @@ class _StepDefinition:
         self.io_manager_key = io_manager_key
         self.description = description or inspect.getdoc(fn)
         self.tags = dict(tags or {})
+        self.log_stdout = bool(log_stdout)
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", name)
         self.__wrapped__ = fn
@@ -117,6 +119,7 @@ class AssetsDefinition(_StepDefinition):
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         resource_defs: Mapping[str, Any] | None = None,
+        log_stdout: bool = False,
     ) -> None:
         asset_name = name or fn.__name__
         prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
@@ -128,6 +131,7 @@ class AssetsDefinition(_StepDefinition):
             io_manager_key=io_manager_key,
             description=description,
             tags=tags,
+            log_stdout=log_stdout,
         )
         ins = dict(ins or {})
         unknown = sorted(set(ins) - set(self.params.inputs))
@@ -180,6 +184,7 @@ class AssetsDefinition(_StepDefinition):
             after=after,
             description=self.description,
             tags=self.tags,
+            log_stdout=self.log_stdout,
         )
 
     def with_resource_defs(self, resource_defs: Mapping[str, Any]) -> AssetsDefinition:
@@ -216,6 +221,7 @@ class OpDefinition(_StepDefinition):
         io_manager_key: str = "io_manager",
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
+        log_stdout: bool = False,
     ) -> None:
         super().__init__(
             fn,
@@ -224,6 +230,7 @@ class OpDefinition(_StepDefinition):
             io_manager_key=io_manager_key,
             description=description,
             tags=tags,
+            log_stdout=log_stdout,
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -255,6 +262,7 @@ def asset(
     required_resource_keys: Iterable[str] | None = None,
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
+    log_stdout: bool = False,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 
 
@@ -270,6 +278,7 @@ def asset(
     required_resource_keys: Iterable[str] | None = None,
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
+    log_stdout: bool = False,
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Declare an asset: a function computing one stored value from upstream assets.
 
@@ -301,6 +310,7 @@ def asset(
             required_resource_keys=required_resource_keys,
             description=description,
             tags=tags,
+            log_stdout=log_stdout,
         )
 
     return wrap(fn) if fn is not None else wrap
@@ -320,6 +330,7 @@ def op(
     io_manager_key: str = "io_manager",
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
+    log_stdout: bool = False,
 ) -> Callable[[Callable[..., Any]], OpDefinition]: ...
 
 
@@ -332,6 +343,7 @@ def op(
     io_manager_key: str = "io_manager",
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
+    log_stdout: bool = False,
 ) -> OpDefinition | Callable[[Callable[..., Any]], OpDefinition]:
     """Declare an op: a step of a ``@job``, composed by calling it inside the job's body.
 
@@ -354,6 +366,7 @@ def op(
             io_manager_key=io_manager_key,
             description=description,
             tags=tags,
+            log_stdout=log_stdout,
         )
 
     return wrap(fn) if fn is not None else wrap

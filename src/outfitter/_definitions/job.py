@@ -6,6 +6,7 @@ passing a handle to another op makes an edge. The body runs once, at decoration.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, overload
@@ -101,6 +102,7 @@ class _Composition:
                 config_type=op_def.params.config_type,
                 description=op_def.description,
                 tags=op_def.tags,
+                log_stdout=op_def.log_stdout,
             )
         )
         return OutputHandle(key)
@@ -199,14 +201,19 @@ class JobDefinition:
         tags: Mapping[str, str] | None = None,
         description: str | None = None,
         executor_def: Any = None,
+        log_stdout: bool = False,
     ) -> None:
         self.name = name
+        if log_stdout:  # what every step prints becomes its log records
+            listed = nodes.nodes if isinstance(nodes, NodeGraph) else nodes
+            nodes = [dataclasses.replace(n, log_stdout=True) for n in listed]
         self.graph = nodes if isinstance(nodes, NodeGraph) else NodeGraph(nodes, f"job {name!r}")
         self.nodes = list(self.graph.nodes)
         self.resource_defs = dict(resource_defs or {})
         self.tags = dict(tags or {})
         self.description = description
         self.executor_def = executor_def
+        self.log_stdout = log_stdout
         self.base_resources: Any = None  # Definitions-level resources, read at each run
 
     @property
@@ -290,6 +297,7 @@ def job(
     tags: Mapping[str, str] | None = None,
     description: str | None = None,
     executor_def: Any = None,
+    log_stdout: bool = False,
 ) -> Callable[[Callable[..., Any]], JobDefinition]: ...
 
 
@@ -302,9 +310,12 @@ def job(
     tags: Mapping[str, str] | None = None,
     description: str | None = None,
     executor_def: Any = None,
+    log_stdout: bool = False,
 ) -> JobDefinition | Callable[[Callable[..., Any]], JobDefinition]:
     """Compose ops into a job: inside the body, ``op_b(op_a())`` wires ``op_a``'s output into
     ``op_b``. ``resource_defs`` are the job's own resources (they win over Definitions').
+    ``log_stdout=True`` makes what every step prints an INFO record of its logger (recorded as
+    ``LOG`` events), as Prefect 1's ``log_stdout`` does for a task.
 
     Example:
         >>> from outfitter import job, op
@@ -330,6 +341,7 @@ def job(
             tags=tags,
             description=description or f.__doc__,
             executor_def=executor_def,
+            log_stdout=log_stdout,
         )
 
     return wrap(fn) if fn is not None else wrap
@@ -377,9 +389,11 @@ class UnresolvedAssetJob:
         tags: Mapping[str, str] | None,
         description: str | None,
         executor_def: Any,
+        log_stdout: bool = False,
     ) -> None:
         self.name = name
         self.selection = None if selection is None else list(selection)
+        self.log_stdout = log_stdout
         self.tags = dict(tags or {})
         self.description = description
         self.executor_def = executor_def
@@ -396,6 +410,7 @@ class UnresolvedAssetJob:
             tags=self.tags,
             description=self.description,
             executor_def=self.executor_def,
+            log_stdout=self.log_stdout,
         )
         for a in assets:
             job_def.resource_defs.update(a.resource_defs)
@@ -412,6 +427,7 @@ def define_asset_job(
     tags: Mapping[str, str] | None = None,
     description: str | None = None,
     executor_def: Any = None,
+    log_stdout: bool = False,
 ) -> UnresolvedAssetJob:
     """A job that materializes ``selection`` (asset keys, strings or assets; all when None),
     resolved against the assets of the ``Definitions`` it is given to.
@@ -425,4 +441,4 @@ def define_asset_job(
         >>> defs.get_job_def("refresh").execute_in_process().asset_value("users")
         ['ada']
     """
-    return UnresolvedAssetJob(name, selection, tags, description, executor_def)
+    return UnresolvedAssetJob(name, selection, tags, description, executor_def, log_stdout)

@@ -82,6 +82,9 @@ class NodeSpec:
     wait until it returns, so it runs once and whole."""
     name: str = ""
     """How messages name the node (a task's name; defaults to the key)."""
+    log_stdout: bool = False
+    """Whether what the call prints becomes INFO records of its logger (Prefect 1's
+    ``log_stdout=True``)."""
     upstream: tuple[str, ...] = field(init=False)
     """Node keys this node waits for (data inputs first, then ordering-only deps)."""
     mapped: bool = field(init=False)
@@ -112,6 +115,7 @@ class NodeSpec:
         local: bool = False,
         closes: bool = False,
         name: str = "",
+        log_stdout: bool = False,
     ) -> None:
         # One update of the instance dict instead of a frozen-dataclass setattr per field: a
         # flow compiles a NodeSpec per task, so this is on the path of its first run.
@@ -142,6 +146,7 @@ class NodeSpec:
             local=local,
             closes=closes,
             name=name,
+            log_stdout=log_stdout,
             upstream=tuple(upstream),
             mapped=any(i.mapped for i in inputs),
             label=(

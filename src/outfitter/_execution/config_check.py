@@ -38,7 +38,10 @@ __all__ = [
     "check_launch",
     "launch_error",
     "run_config_yaml",
+    "scaffold_flow_parameters",
     "scaffold_run_config",
+    "split_flow_parameters",
+    "validate_flow_parameters",
     "validate_run_config",
 ]
 
@@ -350,3 +353,98 @@ def run_config_yaml(config: Mapping[str, Any]) -> str:
         return "{}\n"
     text: str = yaml.safe_dump(dict(config), sort_keys=False, default_flow_style=False)
     return text
+
+
+# -- flow parameters -------------------------------------------------------------------------------
+# The launchpad writes a flow's parameters in its run config, under ``parameters``; flow.run()
+# takes them as ``parameters=`` and the rest as ``run_config=``.
+
+
+def split_flow_parameters(run_config: Any) -> tuple[Any, Any]:
+    """A flow's run config as the launchpad writes it: its ``parameters`` section (None when
+    absent) and the rest (what ``flow.run(run_config=...)`` takes).
+
+    Example:
+        >>> split_flow_parameters({"parameters": {"n": 5}, "resources": {}})
+        ({'n': 5}, {'resources': {}})
+    """
+    if not isinstance(run_config, Mapping) or "parameters" not in run_config:
+        return None, run_config
+    rest = {key: value for key, value in run_config.items() if key != "parameters"}
+    return run_config["parameters"], rest
+
+
+def scaffold_flow_parameters(flow: Any) -> dict[str, Any]:
+    """The ``parameters`` section of a flow's run config: each parameter with its default,
+    a required one as the placeholder ``"<required: TYPE>"`` (``any`` without a default).
+
+    Example:
+        >>> from outfitter import Flow, Parameter, task
+        >>> @task
+        ... def add(a: int, b: int) -> int:
+        ...     return a + b
+        >>> with Flow("add") as flow:
+        ...     add(Parameter("a"), Parameter("b", default=2))
+        <...>
+        >>> scaffold_flow_parameters(flow)
+        {'a': '<required: any>', 'b': 2}
+    """
+    out: dict[str, Any] = {}
+    for name, param in sorted(flow._plan().parameters.items()):
+        if param.required:
+            kind = "any" if param.default is None else type(param.default).__name__
+            out[name] = f"<required: {kind}>"
+        else:
+            out[name] = _plain(param.default)
+    return out
+
+
+def validate_flow_parameters(flow: Any, parameters: Any) -> list[ConfigProblem]:
+    """Every problem of a flow's ``parameters`` (unknown names with a did-you-mean, required
+    ones missing or still the scaffold's placeholder): the check ``flow.run()`` makes.
+
+    Example:
+        >>> from outfitter import Flow, Parameter, task
+        >>> @task
+        ... def double(n: int) -> int:
+        ...     return 2 * n
+        >>> with Flow("double") as flow:
+        ...     double(Parameter("n"))
+        <...>
+        >>> for problem in validate_flow_parameters(flow, {"nn": 1}):
+        ...     print(problem)
+        parameters.nn: unknown parameter 'nn'. Did you mean 'n'? (the flow's parameters: n)
+        parameters.n: required parameter 'n' was not given
+    """
+    from .launch import _parameter_problems
+
+    if parameters is None:
+        parameters = {}
+    if not isinstance(parameters, Mapping):
+        return [
+            ConfigProblem(
+                "parameters",
+                f"'parameters' must be a mapping of names, got {type(parameters).__name__}",
+                "e.g. parameters: {n: 5}",
+            )
+        ]
+    found: list[str] = []
+    values = _placeholders(parameters, "parameters", found)
+    plan = flow._plan()
+    lines = _parameter_problems(plan, values)
+    missing = set(found)
+    names = f"the flow's parameters: {', '.join(sorted(plan.parameters)) or 'none'}"
+    problems = [
+        ConfigProblem(p.path, p.message, names if p.message.startswith("unknown") else p.hint)
+        for line in lines
+        for p in structured_problems(line)
+        if p.path not in missing
+    ]
+    return problems + [
+        ConfigProblem(
+            path,
+            "required but not given: the scaffold's placeholder is still there",
+            "replace it with a value",
+        )
+        for path in found
+    ]

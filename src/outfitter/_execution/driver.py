@@ -35,6 +35,7 @@ from .._resources.spec import ResourcePlan
 from ..exceptions import OutfitterError, TeardownError
 from .executors import ExecutorDefinition
 from .heartbeat import every, heartbeat, sigterm_handled_by_host
+from .live import LIVE_INTERVAL, InFlight
 from .logs import RunLog, configured_level, console_handler
 from .policies import FlowPolicy
 from .state import Policy, Resolved, RunState
@@ -52,27 +53,36 @@ __all__ = [
     "sigterm_as_cancel",
 ]
 
-LIVE_INTERVAL = 0.25
-"""At most this many seconds pass between a run's event and its write to the instance."""
+
+def writes_live(instance: Any) -> bool:
+    """Whether a run on ``instance`` writes its events while it runs: only to a database
+    file another process can read (not an in-memory instance, nor a stand-in)."""
+    return not getattr(instance, "in_memory", True) and hasattr(instance, "unflushed")
 
 
 @contextlib.contextmanager
-def live_events(instance: Any, interval: float = LIVE_INTERVAL) -> Iterator[None]:
+def live_events(
+    instance: Any, interval: float = LIVE_INTERVAL, inflight: InFlight | None = None
+) -> Iterator[None]:
     """While the block runs, a daemon thread writes the instance's buffered events every
     ``interval`` seconds when there are any (one transaction per write), so another process
-    reading the instance follows a running run. An in-memory instance, which no other process
-    can read, is left alone; a write that fails is logged and retried at the next tick.
+    reading the instance follows a running run; with ``inflight``, the events running calls
+    gathered so far are recorded first (a long step's start and log records show while it
+    runs). An in-memory instance, which no other process can read, is left alone; a write
+    that fails is logged and retried at the next tick.
 
     Example:
         >>> from outfitter import Instance
         >>> with Instance.ephemeral() as instance, live_events(instance):
         ...     pass
     """
-    if getattr(instance, "in_memory", True) or not hasattr(instance, "unflushed"):
+    if not writes_live(instance):
         yield
         return
 
     def flushes() -> None:
+        if inflight is not None:
+            inflight.drain()
         if instance.unflushed:
             instance.flush()
 
@@ -154,8 +164,9 @@ def drive(launch: Launch, instance: Instance) -> RunEnd:
     driver: _Driver | None = None
     try:
         # from the run's start until its record is finished
-        with heartbeat(instance, run_id), live_events(instance):
-            driver = _Driver(launch, instance, run_id)
+        inflight = InFlight(run_id, instance.record_events) if writes_live(instance) else None
+        with heartbeat(instance, run_id), live_events(instance, inflight=inflight):
+            driver = _Driver(launch, instance, run_id, inflight)
             with driver.logs.active():  # resources opened during the run log through it
                 return driver.run()
     except BaseException as exc:  # the driver itself failed: never leave the record STARTED
@@ -179,7 +190,9 @@ _FAILED = EventType.STEP_FAILURE
 class _Driver:
     """The mutable side of one run in the coordinating process."""
 
-    def __init__(self, launch: Launch, instance: Instance, run_id: str) -> None:
+    def __init__(
+        self, launch: Launch, instance: Instance, run_id: str, inflight: InFlight | None = None
+    ) -> None:
         self.launch = launch
         self.instance = instance
         self.run_id = run_id
@@ -216,6 +229,7 @@ class _Driver:
             step_scoped=step_scoped(launch.graph, launch.plan),
             logs=self.logs,
         )
+        self.runner.live = self.inflight = inflight
         self.record = instance.record_events
         self.loop: asyncio.AbstractEventLoop | None = None
         self.worker_teardowns: list[TeardownError] = []
@@ -359,14 +373,20 @@ class _Driver:
             configs=dict(launch.configs),
             run_config=launch.run_config,
             log_level=self.logs.level,
+            # workers write their running calls' events into the same file
+            database=self.instance.database if self.inflight is not None else None,
         )
         self.scope.open(self._needed())
         self.instance.flush()  # workers' events follow the run's start in the record
         state, runner = self.state, self.runner
         inflight: dict[int, tuple[NodeSpec, int, bool]] = {}
         slots: dict[str, list[Outcome | None]] = {}
+
+        def live(events: list[Any]) -> None:  # what a worker's running call did so far
+            self.record(self.run_id, events)
+
         with worker_pool(
-            launch.executor, payload, len(self.graph), closed, self._failure_text
+            launch.executor, payload, len(self.graph), closed, self._failure_text, live
         ) as pool:
             while True:
                 while state.has_ready and self.halted is None:
@@ -392,8 +412,8 @@ class _Driver:
                 replies = pool.wait(0.5)
                 for token, reply in replies:
                     node, i, mapped = inflight.pop(token)
-                    if reply.events:
-                        self.record(self.run_id, reply.events)
+                    if len(reply.events) > reply.written:  # the rest: the worker wrote some
+                        self.record(self.run_id, reply.events[reply.written :])
                     outcome = reply.value
                     self.logs.replay(reply.events)  # the worker's log records, on our console
                     self.logs.replay(outcome.events)
@@ -437,6 +457,8 @@ class _Driver:
         """:meth:`_settle` for the common case, one call (the in-process hot path)."""
         result, event, message = self.policy.settle(node, (outcome,), False)
         events = outcome.events
+        if outcome.written:  # recorded while the call ran
+            events = events[outcome.written :]
         end = outcome.end_ns
         duration = (end - outcome.start_ns) / 1e9
         data = None if outcome.error is None else self._details(event, (outcome,))
@@ -454,10 +476,10 @@ class _Driver:
         result, event, message = self.policy.settle(node, outcomes, mapped)
         if len(outcomes) == 1:
             outcome = outcomes[0]
-            events = outcome.events
+            events = outcome.events[outcome.written :]
             start, end = outcome.start_ns, outcome.end_ns
         else:
-            events = [e for o in outcomes for e in o.events]
+            events = [e for o in outcomes for e in o.events[o.written :]]
             start = min(o.start_ns for o in outcomes)
             end = max(o.end_ns for o in outcomes)
         duration = (end - start) / 1e9
@@ -502,7 +524,7 @@ class _Driver:
         for key, values in self.policy.cancel(self.graph):
             outcome = self.runner.run(self.graph.by_key[key], values)
             self.policy.cleaned_up(key, outcome)
-            self.record(self.run_id, outcome.events)
+            self.record(self.run_id, outcome.events[outcome.written :])
 
     def _close(self, failure: BaseException | None) -> TeardownError | None:
         """Close this process's scope (context-manager resources see ``failure``); the

@@ -27,8 +27,8 @@ from .._resources.configurable import redacted_config
 from .._resources.context import did_you_mean
 from .._resources.spec import ResourcePlan
 from .._resources.spec import config_model as _config_model
-from ..exceptions import MissingResourceError, OutfitterError
-from .config_check import check_launch, launch_error, scaffold_for
+from ..exceptions import ConfigError, MissingResourceError, OutfitterError
+from .config_check import check_launch, launch_error, scaffold_for, split_flow_parameters
 from .driver import Launch, RunEnd, drive
 from .executors import ExecutorDefinition, in_process_executor, select_executor
 from .policies import FlowPolicy, JobPolicy
@@ -234,7 +234,18 @@ def run_flow(
     instance: Any,
     executor: Any,
 ) -> State:
-    """Run a compiled flow; see :meth:`outfitter.Flow.run`."""
+    """Run a compiled flow; see :meth:`outfitter.Flow.run`. A ``parameters`` section of the
+    run config (as the UI's launchpad and ``outfitter run-flow --config`` write it) gives
+    parameters too; ``parameters=`` and keyword arguments win over it."""
+    from_config, run_config = split_flow_parameters(run_config)
+    if isinstance(from_config, Mapping):
+        values = {**from_config, **values}
+    elif from_config is not None:
+        raise ConfigError(
+            f"flow {plan.name!r}: the run config's 'parameters' must be a mapping of names, "
+            f"got {type(from_config).__name__}",
+            hint="e.g. parameters: {n: 5} (or pass flow.run(parameters={...})).",
+        )
     graph = plan.graph
     bindings = resources
     rplan = plan_of_bindings(bindings)

@@ -270,6 +270,11 @@ class RunLog(logging.Handler):
         """The logger of resource ``key``'s init context."""
         return self._logger(f"outfitter.resources.{key}", None, key)
 
+    def io_logger(self, key: str) -> logging.Logger:
+        """The logger an I/O manager (resource ``key``) sees in its input and output contexts:
+        its records belong to the resource and to the step it handles."""
+        return self._logger(f"outfitter.io.{key}", None, key)
+
     def current(self) -> logging.Logger:
         """The logger of the step call running in this context, else the run's own."""
         call = _CALL.get()
@@ -306,11 +311,13 @@ class RunLog(logging.Handler):
         text = self._text(record)
         step, resource = self._owners.get(record.name, (None, None))
         call = _CALL.get()
-        if call is not None and call[0] is self:
-            step = step or (call[1] if resource is None else None)
+        if call is not None and call[0] is not self:
+            call = None  # a step call of another run
+        if call is not None and (resource is None or record.name.startswith("outfitter.io.")):
+            step = step or call[1]
         data = {"level": record.levelname, "logger": record.name}
         row = (int(record.created * 1e6), _LOG, step, resource, text, None, data)
-        if call is not None and call[0] is self:
+        if call is not None:
             call[2].append(row)
         else:
             self.sink.report_event(

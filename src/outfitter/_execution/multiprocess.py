@@ -23,6 +23,7 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import InvocationError
@@ -145,7 +146,13 @@ def _worker(conn: Any) -> None:
         parent_end.close()
         if child_end is not conn:
             child_end.close()
-    run = WorkerRun(_FORKED["payload"])
+    sending = threading.Lock()  # replies (this thread) and live events (a helper thread)
+
+    def send_live(events: list[Any]) -> None:
+        with sending:
+            conn.send_bytes(pickle.dumps(("live", None, events)))
+
+    run = WorkerRun(_FORKED["payload"], send_live)
     _Signals.interruptible = _Signals.pending = False
     signal.signal(signal.SIGTERM, _on_sigterm)
     # forked with both held (see ProcessPool): one sent meanwhile is handled from here on
@@ -176,20 +183,27 @@ def _worker(conn: Any) -> None:
         if watch.lost.is_set():  # nobody to reply to
             break
         try:
-            conn.send_bytes(_encode(token, reply, item))
+            message = _encode(token, reply, item)
+            with sending:
+                conn.send_bytes(message)
         except OSError:  # the coordinator is gone
             break
     if watch.lost.is_set() or os.getppid() != watch.coordinator:
         failure = watch.failure
     closed = run.close(failure)  # SIGTERM no longer interrupts anything
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError), sending:
         conn.send(("closed", None, closed))
 
 
 class ProcessPool:
     """``workers`` forked processes serving one run; items queue until a worker is idle."""
 
-    def __init__(self, payload: RunPayload, workers: int) -> None:
+    def __init__(
+        self,
+        payload: RunPayload,
+        workers: int,
+        live: Callable[[list[Any]], None] | None = None,
+    ) -> None:
         if "fork" not in mp.get_all_start_methods():
             raise InvocationError(
                 "the multiprocess executor needs the 'fork' start method (POSIX)",
@@ -223,6 +237,21 @@ class ProcessPool:
         self._failed: list[tuple[int, Reply]] = []  # items that could not be sent
         self._closes: list[Reply] = []  # close replies of workers that stopped early
         self._tokens = 0
+        self._live = live
+        """Takes the events workers send while their calls run (the coordinator records
+        them); a reply that follows says how many of its call's events came that way."""
+
+    def _recv(self, conn: Any) -> tuple[str, Any, Any] | None:
+        """The next message on ``conn`` that is not live events (those go to ``live`` as they
+        come), or None when only live events were waiting."""
+        while True:
+            kind, token, value = conn.recv()
+            if kind != "live":
+                return kind, token, value
+            if self._live is not None:
+                self._live(value)
+            if not conn.poll():
+                return None
 
     def submit(self, item: tuple[Any, ...]) -> int:
         """Queue ``item``; returns its token."""
@@ -280,14 +309,18 @@ class ProcessPool:
         ready: list[Any] = mp_connection.wait(list(by_conn), timeout=timeout)
         for conn in ready:
             worker = by_conn[conn]
-            token, item = self._busy.pop(worker)
             try:
-                kind, _, reply = conn.recv()
+                received = self._recv(conn)
             except EOFError:
+                token, item = self._busy.pop(worker)
                 replies.append((token, lost_reply(item, self._death(worker, item), _DIED)))
                 del self._conns[worker]
                 conn.close()
                 continue
+            if received is None:  # still running its item
+                continue
+            kind, _, reply = received
+            token, item = self._busy.pop(worker)
             if kind == "closed":  # a signal stopped it before it started the item: it closed
                 self._closes.append(reply)
                 self._queue.appendleft((token, item))  # never started: another worker runs it
@@ -330,9 +363,12 @@ class ProcessPool:
                 worker = waiting.pop(conn)
                 try:
                     while True:
-                        kind, _, reply = conn.recv()
-                        if kind == "closed":
-                            closes.append(reply)
+                        message = self._recv(conn)
+                        if message is not None and message[0] == "closed":
+                            closes.append(message[2])
+                            break
+                        if message is None and not conn.poll(0.5):
+                            waiting[conn] = worker  # its close reply is still to come
                             break
                 except EOFError:
                     proc = self._procs[worker]

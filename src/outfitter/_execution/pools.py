@@ -43,14 +43,21 @@ class WorkerPool(Protocol):
     def shutdown(self, failure: str | None) -> list[Reply]: ...
 
 
-def open_pool(executor: Any, payload: RunPayload, items: int) -> WorkerPool:
-    """The pool ``executor`` describes, started for the run in ``payload``."""
+def open_pool(
+    executor: Any,
+    payload: RunPayload,
+    items: int,
+    live: Callable[[list[Any]], None] | None = None,
+) -> WorkerPool:
+    """The pool ``executor`` describes, started for the run in ``payload``. ``live`` records
+    the events that multiprocess workers send while their calls run (Dask workers write
+    theirs into the instance file themselves)."""
     config = executor.config
     if executor.name == "multiprocess":
         from .multiprocess import ProcessPool
 
         cap = config.get("max_concurrent") or os.cpu_count() or 1
-        return ProcessPool(payload, max(1, min(cap, items)))
+        return ProcessPool(payload, max(1, min(cap, items)), live)
     try:
         from .dask import DaskPool
     except ImportError as exc:  # pragma: no cover - CI installs the dask extra
@@ -79,11 +86,12 @@ def worker_pool(
     items: int,
     closed: Callable[[Reply], None],
     failure: Callable[[], str | None],
+    live: Callable[[list[Any]], None] | None = None,
 ) -> Iterator[WorkerPool]:
     """A started pool that is shut down on exit, whatever happened: every worker closes its
     resources (context-manager resources see ``failure()``, the run's first error) and each
     worker's close reply is passed to ``closed``."""
-    pool = open_pool(executor, payload, items)
+    pool = open_pool(executor, payload, items, live)
     try:
         yield pool
     except KeyboardInterrupt:

@@ -27,11 +27,13 @@ from typing import Any, TypeVar
 from .._config.redaction import secret_values
 from .._definitions.graph import NodeGraph
 from .._definitions.node import NodeSpec
-from .._instance import EventType, event_row
+from .._instance import EventType, Instance, event_row
 from .._resources.markers import Scope
 from .._resources.scope import RunScope
 from .._resources.spec import ResourcePlan
 from ..exceptions import TeardownError
+from .heartbeat import every
+from .live import LIVE_INTERVAL, InFlight
 from .logs import RunLog
 from .step import Outcome, StepRunner, resource_listener, step_scoped
 
@@ -52,6 +54,9 @@ class RunPayload:
     run_config: Any = None
     log_level: int = logging.INFO
     """The run's log level (the coordinator's ``OUTFITTER_LOG_LEVEL``)."""
+    database: str | None = None
+    """The instance's database file, when the run writes live: a worker that can open it
+    records its running calls' events there itself (see :mod:`~outfitter._execution.live`)."""
 
 
 @dataclass
@@ -65,6 +70,8 @@ class Reply:
     error: BaseException | None = None
     events: list[tuple[Any, ...]] = field(default_factory=list)
     value: Any = None
+    written: int = 0
+    """How many of ``events`` (the first ones) the worker already recorded itself."""
 
 
 def portable_error(exc: BaseException | None, message: str) -> BaseException | None:
@@ -101,9 +108,12 @@ class WorkerRun:
     come from several threads (a Dask worker's); async work runs on one event loop, one call at
     a time, as async resources are bound to the loop that opened them."""
 
-    def __init__(self, payload: RunPayload) -> None:
+    def __init__(
+        self, payload: RunPayload, send_live: Callable[[list[Any]], None] | None = None
+    ) -> None:
         self.payload = payload
         self.pid = os.getpid()
+        self._where = {"pid": self.pid}
         self._local = threading.local()
         self._async_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -123,6 +133,51 @@ class WorkerRun:
         graph = NodeGraph(payload.nodes.values(), "worker")
         self._step_scoped = step_scoped(graph, payload.plan)
         self._failure: BaseException | None = None
+        self._live = contextlib.ExitStack()
+        self.inflight = self._write_live(payload, send_live)
+
+    def _write_live(
+        self, payload: RunPayload, send_live: Callable[[list[Any]], None] | None
+    ) -> InFlight | None:
+        """When the run writes live, a thread passes on what the running calls gathered every
+        quarter second: to ``send_live`` (a forked worker's pipe: the coordinator records
+        them; SQLite must not be opened in a process forked from a threaded one), else
+        straight into the instance's file when this worker can open it (a Dask worker on
+        another machine cannot: then the replies carry everything)."""
+        if payload.database is None:
+            return None
+        if send_live is not None:
+            batch: list[Any] = []
+            inflight = InFlight(payload.run_id, lambda run_id, events: batch.extend(events))
+
+            def sends() -> None:
+                inflight.drain()
+                if batch:
+                    send_live(batch[:])
+                    batch.clear()
+
+            self._live.enter_context(
+                every(LIVE_INTERVAL, sends, "outfitter-live-events", "sending events")
+            )
+            return inflight
+        if not os.path.exists(payload.database):
+            return None
+        try:
+            writer = Instance(payload.database, payload.storage)
+        except Exception:  # unreadable from here: the replies carry everything
+            return None
+        inflight = InFlight(payload.run_id, writer.record_events)
+
+        def writes() -> None:
+            inflight.drain()
+            if writer.unflushed:
+                writer.flush()
+
+        self._live.callback(writer.close)
+        self._live.enter_context(
+            every(LIVE_INTERVAL, writes, "outfitter-live-events", "writing events")
+        )
+        return inflight
 
     def report_event(self, run_id: str, event_type: EventType, **fields: Any) -> None:
         """Resource events go to the buffer of the call this thread is running."""
@@ -130,7 +185,7 @@ class WorkerRun:
 
     def _runner(self, sink: _Sink) -> StepRunner:
         payload = self.payload
-        return StepRunner(
+        runner = StepRunner(
             payload.run_id,
             self.scope,
             sink,
@@ -140,12 +195,18 @@ class WorkerRun:
             keep_outputs=False,
             logs=self.logs,
         )
+        runner.live = self.inflight
+        runner.where = self._where
+        return runner
 
     def call(self, key: str, values: Mapping[str, Any], announce: bool) -> Reply:
         """One call of node ``key``: its run-scoped resources opened first (a failure to open
         fails the call), then the shared step code; the reply's value is the outcome."""
         node = self.payload.nodes[key]
         sink = self._local.sink = _Sink(self.payload.storage)
+        inflight = self.inflight
+        if inflight is not None:
+            inflight.begin(sink.events)
         runner = self._runner(sink)
         specs = self.payload.plan.specs
         wanted = [k for k in node.resource_keys if k in specs and specs[k].scope is not Scope.STEP]
@@ -169,7 +230,10 @@ class WorkerRun:
             self._failure = self._failure or outcome.original
             outcome.error = portable_error(outcome.error, outcome.message)
             outcome.original = None  # the unmasked exception never leaves this worker
-        return Reply(outcome.error is None, outcome.message or None, None, sink.events, outcome)
+        written = 0 if inflight is None else inflight.finish(sink.events)
+        return Reply(
+            outcome.error is None, outcome.message or None, None, sink.events, outcome, written
+        )
 
     async def _acall(
         self,
@@ -253,5 +317,7 @@ class WorkerRun:
             if self._loop is not None:
                 with contextlib.suppress(Exception):
                     self._loop.close()
+            with contextlib.suppress(Exception):
+                self._live.close()  # the last running calls' events, then the writer closes
         message = None if error is None else str(error)
         return Reply(error is None, message, error, sink.events)

@@ -24,12 +24,14 @@ from typing import Any
 from .._definitions.graph import NodeGraph
 from .._definitions.node import NO_DEFAULT, InputSpec, NodeSpec
 from .._instance import EventType
+from .._resources.context import capture_stdout
 from .._resources.io_manager import InputContext, OutputContext
 from .._resources.markers import Scope
 from .._resources.scope import RunScope
 from .._resources.spec import ResourcePlan
 from ..exceptions import TeardownError
 from .context import AssetExecutionContext, OpExecutionContext, StepResources
+from .live import InFlight
 from .logs import RunLog
 from .logs import leave_call as _leave
 from .tracebacks import failure_details
@@ -104,6 +106,7 @@ class Outcome:
         "original",
         "start_ns",
         "value",
+        "written",
     )
 
     halts = False
@@ -126,6 +129,9 @@ class Outcome:
         self.original = error
         self.details: dict[str, Any] | None = None
         """A failure's :func:`failure_details` (redacted text), built where it was raised."""
+        self.written = 0
+        """How many of ``events`` (the first ones) were already recorded while the call ran
+        (see :mod:`~outfitter._execution.live`)."""
 
     @property
     def ok(self) -> bool:
@@ -163,6 +169,7 @@ class StepRunner:
         "configs",
         "instance",
         "keep_outputs",
+        "live",
         "logs",
         "loop",
         "run_config",
@@ -170,6 +177,7 @@ class StepRunner:
         "scope",
         "sink",
         "step_scoped",
+        "where",
     )
 
     def __init__(
@@ -196,6 +204,11 @@ class StepRunner:
         self.keep_outputs = keep_outputs
         self.loop: Any = None  # the event loop a sync run made for a stray coroutine
         self._io_logs: dict[str, Any] = {}
+        self.live: InFlight | None = None
+        """Where calls' events are followed while they run, when the run writes live."""
+        self.where: dict[str, Any] | None = None
+        """The data of this runner's STEP_START events: ``{"pid": ...}`` on a worker process
+        (None in the coordinator), so a run's timeline shows which process ran each step."""
 
     # -- arguments -----------------------------------------------------------------------------
 
@@ -254,7 +267,7 @@ class StepRunner:
             step_key=node.key,
             run_id=self.run_id,
             resources=StepResources(scope, node.context_resource_keys, node.label),
-            log=scope.plan.specs[key].log,
+            log=self._io_log(key, scope),
             config=self.configs.get(node.key),
             metadata={},
             instance=self.instance,
@@ -263,6 +276,16 @@ class StepRunner:
         events.append((time.time_ns() // 1000, _LOADED, node.key, None, inp.name, None, None))
         return value
 
+    def _io_log(self, key: str, scope: RunScope) -> Any:
+        """The logger of I/O manager ``key``'s contexts: the run's (recorded as LOG events of
+        the resource and the step), or the resource's own outside a run's log."""
+        log = self._io_logs.get(key)
+        if log is None:
+            logs = self.logs
+            log = scope.plan.specs[key].log if logs is None else logs.io_logger(key)
+            self._io_logs[key] = log
+        return log
+
     def _store(self, node: NodeSpec, value: Any, scope: RunScope, events: list[Any]) -> int:
         """Hand the output to the node's I/O manager; returns when that finished (ns)."""
         key = node.io_manager_key
@@ -270,7 +293,7 @@ class StepRunner:
         manager = scope.get(key)
         log = self._io_logs.get(key)
         if log is None:
-            log = self._io_logs[key] = scope.plan.specs[key].log
+            log = self._io_log(key, scope)
         context = OutputContext(
             step_key=node.key,
             name="result",
@@ -313,7 +336,7 @@ class StepRunner:
         scope its resources come from (a step scope when it uses step-scoped resources)."""
         start_ns = time.time_ns()
         events: list[Any] = (
-            [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
+            [(start_ns // 1000, _START, node.key, None, "", None, self.where)] if announce else []
         )
         step_scope = self.scope.step_scope() if node.key in self.step_scoped else None
         return start_ns, events, step_scope, step_scope or self.scope
@@ -345,8 +368,11 @@ class StepRunner:
         uses them."""
         start_ns = time.time_ns()
         events: list[Any] = (
-            [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
+            [(start_ns // 1000, _START, node.key, None, "", None, self.where)] if announce else []
         )
+        live = self.live
+        if live is not None:
+            live.begin(events)
         logs, token = self.logs, None
         if logs is not None:  # records of this call go into its events
             if announce and logs.progress:
@@ -362,9 +388,15 @@ class StepRunner:
             while True:
                 attempt += 1
                 try:
-                    value = node.fn(**self._kwargs(node, scope, values, events))
-                    if isinstance(value, CoroutineType):
-                        value = self._await(value)
+                    if node.log_stdout:
+                        with capture_stdout():
+                            value = node.fn(**self._kwargs(node, scope, values, events))
+                            if isinstance(value, CoroutineType):
+                                value = self._await(value)
+                    else:
+                        value = node.fn(**self._kwargs(node, scope, values, events))
+                        if isinstance(value, CoroutineType):
+                            value = self._await(value)
                     break
                 except Exception as exc:
                     if not self._retry(node, exc, attempt, start_ns, events):
@@ -383,6 +415,8 @@ class StepRunner:
                     step_scope.close(exc)
             if token is not None:
                 _leave(token)
+            if live is not None:
+                live.finish(events)
             raise
         if step_scope is not None:
             end_ns = 0  # the step ends once its step-scoped resources closed
@@ -393,8 +427,12 @@ class StepRunner:
         if token is not None:
             _leave(token)
         if error is None:
-            return Outcome(value, None, "", start_ns, end_ns or time.time_ns(), events)
-        return self._failure(error, start_ns, events)
+            outcome = Outcome(value, None, "", start_ns, end_ns or time.time_ns(), events)
+        else:
+            outcome = self._failure(error, start_ns, events)
+        if live is not None:
+            outcome.written = live.finish(events)
+        return outcome
 
     async def arun(
         self, node: NodeSpec, values: Mapping[str, Any], announce: bool = True
@@ -403,6 +441,9 @@ class StepRunner:
         node is awaited (its retries wait without blocking the loop), so other async nodes
         overlap with it."""
         start_ns, events, step_scope, scope = self._begin(node, announce)
+        live = self.live
+        if live is not None:
+            live.begin(events)
         logs, token = self.logs, None
         if logs is not None:
             if announce and logs.progress:
@@ -418,9 +459,10 @@ class StepRunner:
             while True:
                 attempt += 1
                 try:
-                    value = node.fn(**self._kwargs(node, scope, values, events))
-                    if inspect.isawaitable(value):
-                        value = await value
+                    with capture_stdout() if node.log_stdout else contextlib.nullcontext():
+                        value = node.fn(**self._kwargs(node, scope, values, events))
+                        if inspect.isawaitable(value):
+                            value = await value
                     break
                 except Exception as exc:
                     if not self._retry(node, exc, attempt, start_ns, events):
@@ -436,6 +478,8 @@ class StepRunner:
                     await step_scope.aclose(exc)
             if token is not None:
                 _leave(token)
+            if live is not None:
+                live.finish(events)
             raise
         if step_scope is not None:
             end_ns = 0
@@ -445,14 +489,17 @@ class StepRunner:
                 error = error or teardown
         if token is not None:
             _leave(token)
-        return self._ended(value, error, start_ns, end_ns, events)
+        outcome = self._ended(value, error, start_ns, end_ns, events)
+        if live is not None:
+            outcome.written = live.finish(events)
+        return outcome
 
     def failed(self, node: NodeSpec, error: BaseException, announce: bool = True) -> Outcome:
         """The outcome of a call that could not start: the run-scoped resources it needs did
         not open in this process (it halts the run)."""
         start_ns = time.time_ns()
         events: list[Any] = (
-            [(start_ns // 1000, _START, node.key, None, "", None, None)] if announce else []
+            [(start_ns // 1000, _START, node.key, None, "", None, self.where)] if announce else []
         )
         secrets = self.scope.redactor
         message = secrets(f"{type(error).__name__}: {error}")

@@ -53,7 +53,12 @@ class FlowPlan:
 
 
 def _node(
-    task: Task, edges: list[Edge], constants: Mapping[str, Any], local: bool, closes: bool
+    task: Task,
+    edges: list[Edge],
+    constants: Mapping[str, Any],
+    local: bool,
+    closes: bool,
+    log_stdout: bool = False,
 ) -> NodeSpec:
     key = task.slug
     assert key is not None  # set when the task was added
@@ -90,6 +95,8 @@ def _node(
         local=local,
         closes=closes,
         name=task.name,
+        # a task's own log_stdout is done by its run(); the flow's applies to all the others
+        log_stdout=log_stdout and not task.log_stdout,
     )
 
 
@@ -111,7 +118,14 @@ def compile_flow(flow: Flow) -> FlowPlan:
     constants = {t.slug or "": c for t, c in flow.constants.items()}
     graph = NodeGraph(
         [
-            _node(t, edges[key], constants.get(key, {}), key in local, key in cleanups)
+            _node(
+                t,
+                edges[key],
+                constants.get(key, {}),
+                key in local,
+                key in cleanups,
+                flow.log_stdout,
+            )
             for key, t in tasks.items()
         ],
         f"Flow {flow.name!r}",

@@ -56,6 +56,7 @@ class Flow:
         reference_tasks: Iterable[Task] | None = None,
         resources: Any = None,
         executor: Any = None,
+        log_stdout: bool = False,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise DefinitionError(
@@ -65,6 +66,9 @@ class Flow:
         self.name = name
         self.resources = resources
         self.executor = executor
+        self.log_stdout = bool(log_stdout)
+        """Whether what every task prints becomes its log records (a task's own
+        ``log_stdout=True`` does it for that task)."""
         self._tasks: dict[Task, None] = {}
         self._edges: dict[Edge, None] = {}
         self._upstream: dict[Task, dict[Edge, None]] = {}

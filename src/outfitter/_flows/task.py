@@ -4,11 +4,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import inspect
-import io
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -19,7 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from .._definitions.node import NO_DEFAULT
 from .._definitions.params import Params, classify_params
-from .._resources.context import current_logger
+from .._resources.context import capture_stdout, current_logger
 from ..exceptions import DefinitionError
 
 if TYPE_CHECKING:
@@ -359,48 +357,6 @@ class FunctionTask(Task):
             with capture_stdout():
                 return self.fn(**kwargs)
         return self.fn(**kwargs)
-
-
-class _LineWriter(io.TextIOBase):
-    """A text stream whose lines are logged at INFO on the running task's logger."""
-
-    def __init__(self) -> None:
-        self._pending = ""
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        lines = (self._pending + text).split("\n")
-        self._pending = lines.pop()
-        logger = current_logger()
-        for line in lines:
-            if line:
-                logger.info(line)
-        return len(text)
-
-    def flush(self) -> None:
-        if self._pending:
-            current_logger().info(self._pending)
-            self._pending = ""
-
-
-@contextlib.contextmanager
-def capture_stdout() -> Any:
-    """While the block runs, ``print()`` output becomes INFO records of the running task's
-    logger (``log_stdout=True``). ``sys.stdout`` is one per process: what other threads print
-    meanwhile is caught too.
-
-    Example:
-        >>> with capture_stdout():
-        ...     print("logged, not printed")
-    """
-    writer = _LineWriter()
-    with contextlib.redirect_stdout(writer):
-        try:
-            yield
-        finally:
-            writer.flush()
 
 
 async def _logged_coroutine(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> Any:

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import tempfile
@@ -44,6 +45,7 @@ __all__ = [
     "Instance",
     "InstigatorState",
     "RunRecord",
+    "RunSignal",
     "RunStatus",
     "TickRecord",
     "event_row",
@@ -84,6 +86,32 @@ class EventType(enum.StrEnum):
     HANDLED_OUTPUT = "HANDLED_OUTPUT"
     LOADED_INPUT = "LOADED_INPUT"
     LOG = "LOG"
+
+
+class RunSignal(enum.StrEnum):
+    """What :meth:`Instance.signal_run` did: ``SENT`` the signal, or why it sent none."""
+
+    SENT = "SENT"
+    """The run's process was alive on this host and got the signal."""
+    NO_RUN = "NO_RUN"
+    """No run has this id."""
+    NOT_STARTED = "NOT_STARTED"
+    """The run is QUEUED: no process runs it yet."""
+    FINISHED = "FINISHED"
+    """The run already ended (SUCCESS, FAILURE or CANCELED)."""
+    ELSEWHERE = "ELSEWHERE"
+    """Its process runs on another host (or in another pid namespace): it cannot be reached
+    from here."""
+    GONE = "GONE"
+    """Its process no longer exists (or its pid now belongs to another process):
+    :meth:`Instance.mark_dead_runs` records the run as FAILURE."""
+    UNVERIFIED = "UNVERIFIED"
+    """Its pid exists, but nothing recorded proves it is still the run's process (no process
+    identity where it ran, and no recent heartbeat): a pid is never signalled on a guess."""
+    DENIED = "DENIED"
+    """The process belongs to another user."""
+    OWN_PROCESS = "OWN_PROCESS"
+    """The process asking runs the run itself (signalling would stop the asker too)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,8 +264,15 @@ def _v3(conn: sqlite3.Connection) -> None:
     conn.execute("create index runs_by_status on runs (status)")
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    """Runs listed a page at a time, newest first, by status or by job, stay fast with many
+    runs (the UI's runs page): each filter has an index in creation order."""
+    conn.execute("create index runs_by_status_created on runs (status, created_time)")
+    conn.execute("create index runs_by_job_created on runs (job_name, created_time)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [_v1, _v2, _v3]
+MIGRATIONS: list[Migration] = [_v1, _v2, _v3, _v4]
 """Schema migrations in order; migration ``i`` brings the schema to version ``i + 1``."""
 
 _FLUSH_AT = 2000
@@ -301,6 +336,51 @@ def _identity(pid: int) -> str | None:
     machine = _machine()
     stat = _proc_stat(pid)
     return None if machine is None or stat is None else f"{machine}|{stat[1]}"
+
+
+def _signal_process(
+    pid: int, host: str | None, identity: str | None, beat: float | None, signum: int
+) -> RunSignal:
+    """Send ``signum`` to a run's process if it is alive on this host and still the process
+    that started the run (its recorded identity); say why not otherwise."""
+    if host == socket.gethostname() and pid == os.getpid():
+        return RunSignal.OWN_PROCESS
+    gone = _process_gone(pid, host, identity)
+    if gone is None:
+        return RunSignal.ELSEWHERE
+    if gone:
+        return RunSignal.GONE
+    if identity is None and (beat is None or time.time() - beat > 2 * HEARTBEAT_INTERVAL):
+        return RunSignal.UNVERIFIED
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if identity is not None and pidfd_open is not None:
+        # A pidfd holds on to the process it was opened for: checked again through it, the
+        # signal cannot reach a process that took the pid between the check and the signal.
+        try:
+            fd = pidfd_open(pid)
+        except ProcessLookupError:
+            return RunSignal.GONE
+        except OSError:  # no pidfd in this kernel: signal by pid below
+            fd = None
+        if fd is not None:
+            try:
+                if _process_gone(pid, host, identity):
+                    return RunSignal.GONE
+                signal.pidfd_send_signal(fd, signum)
+            except ProcessLookupError:
+                return RunSignal.GONE
+            except PermissionError:
+                return RunSignal.DENIED
+            finally:
+                os.close(fd)
+            return RunSignal.SENT
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        return RunSignal.GONE
+    except PermissionError:
+        return RunSignal.DENIED
+    return RunSignal.SENT
 
 
 def _process_gone(pid: int, host: str | None, identity: str | None) -> bool | None:
@@ -533,6 +613,11 @@ class Instance:
         return self._database == ":memory:"
 
     @property
+    def database(self) -> str:
+        """The database file's path (``:memory:`` for an ephemeral instance)."""
+        return self._database
+
+    @property
     @_checked
     def schema_version(self) -> int:
         """The schema version of the database."""
@@ -628,25 +713,70 @@ class Instance:
         limit: int | None = None,
         status: RunStatus | None = None,
         job_name: str | None = None,
+        offset: int = 0,
+        run_id_prefix: str | None = None,
     ) -> list[RunRecord]:
-        """Runs, newest first, optionally filtered."""
-        sql = f"select {_RUN_COLUMNS} from runs"
-        where, args = [], []
-        if status is not None:
-            where.append("status = ?")
-            args.append(status.value)
-        if job_name is not None:
-            where.append("job_name = ?")
-            args.append(job_name)
-        if where:
-            sql += " where " + " and ".join(where)
-        sql += " order by created_time desc, rowid desc"
-        if limit is not None:
-            sql += f" limit {int(limit)}"
+        """Runs, newest first, optionally filtered (by status, job, or the start of their id),
+        a page at a time with ``limit`` and ``offset``. Indexed: a page stays fast with tens
+        of thousands of runs.
+
+        Example:
+            >>> from outfitter import Instance
+            >>> with Instance.ephemeral() as instance:
+            ...     for name in ("a", "b", "a", "a"):
+            ...         _ = instance.create_run(name)
+            ...     page = instance.get_runs(job_name="a", limit=2, offset=1)
+            ...     [r.job_name for r in page], instance.count_runs(job_name="a")
+            (['a', 'a'], 3)
+        """
+        where, args = _run_filters(status, job_name, run_id_prefix)
+        sql = f"select {_RUN_COLUMNS} from runs{where} order by created_time desc, rowid desc"
+        if limit is not None or offset:
+            sql += " limit ? offset ?"
+            args += [-1 if limit is None else max(int(limit), 0), max(int(offset), 0)]
         with self._lock:
             self._flush_locked()
             rows = self._conn.execute(sql, args).fetchall()
-        return [_run(r) for r in rows]
+        runs = [_run(r) for r in rows]
+        if run_id_prefix is not None:  # the index range also admits a few that do not match
+            runs = [r for r in runs if r.run_id.startswith(run_id_prefix)]
+        return runs
+
+    @_checked
+    def count_runs(self, *, status: RunStatus | None = None, job_name: str | None = None) -> int:
+        """How many runs :meth:`get_runs` lists with the same filters (without a limit).
+
+        Example:
+            >>> from outfitter import Instance
+            >>> from outfitter._instance import RunStatus
+            >>> with Instance.ephemeral() as instance:
+            ...     _ = instance.create_run("a")
+            ...     _ = instance.create_run("b", status=RunStatus.STARTED)
+            ...     instance.count_runs(), instance.count_runs(status=RunStatus.STARTED)
+            (2, 1)
+        """
+        where, args = _run_filters(status, job_name, None)
+        with self._lock:
+            self._flush_locked()
+            (count,) = self._conn.execute(f"select count(*) from runs{where}", args).fetchone()
+        return int(count)
+
+    @_checked
+    def job_names(self) -> list[str]:
+        """The names of the jobs and flows that have runs, sorted (what runs can be filtered
+        by).
+
+        Example:
+            >>> from outfitter import Instance
+            >>> with Instance.ephemeral() as instance:
+            ...     for name in ("nightly", "hourly", "nightly"):
+            ...         _ = instance.create_run(name)
+            ...     instance.job_names()
+            ['hourly', 'nightly']
+        """
+        with self._lock:
+            rows = self._conn.execute("select distinct job_name from runs order by 1").fetchall()
+        return [r[0] for r in rows]
 
     # -- monitoring -----------------------------------------------------------------------------
 
@@ -739,6 +869,35 @@ class Instance:
         for run_id in marked:
             _LOG.warning("run %s marked FAILURE: its process died", run_id)
         return list(marked)
+
+    @_checked
+    def signal_run(self, run_id: str, signum: int = signal.SIGTERM) -> RunSignal:
+        """Send ``signum`` (SIGTERM: the run stops its steps, closes its resources and is
+        recorded CANCELED) to the process running ``run_id``, if the run is STARTED and that
+        process is alive on this host; otherwise say why nothing was sent. A pid whose process
+        is not the one recorded with the run (pid reuse) is never signalled.
+
+        Example:
+            >>> from outfitter import Instance
+            >>> with Instance.ephemeral() as instance:
+            ...     run = instance.create_run("nightly")
+            ...     instance.signal_run(run.run_id)
+            <RunSignal.NOT_STARTED: 'NOT_STARTED'>
+        """
+        with self._lock:
+            self._flush_locked()
+            row = self._conn.execute(
+                "select status, pid, host, process, heartbeat_time from runs where run_id = ?",
+                (run_id,),
+            ).fetchone()
+        if row is None:
+            return RunSignal.NO_RUN
+        status, pid, host, identity, beat = row
+        if RunStatus(status).is_finished:
+            return RunSignal.FINISHED
+        if status != RunStatus.STARTED.value or pid is None:
+            return RunSignal.NOT_STARTED
+        return _signal_process(pid, host, identity, beat, signum)
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -1082,6 +1241,26 @@ def _write_chunks(conn: sqlite3.Connection, buffers: dict[str, list[tuple[Any, .
         chunks.append((next_id, run, len(events), json.dumps(events, default=str)))
         next_id += len(events)
     conn.executemany("insert into event_chunks values (?, ?, ?, ?)", chunks)
+
+
+def _run_filters(
+    status: RunStatus | None, job_name: str | None, run_id_prefix: str | None
+) -> tuple[str, list[Any]]:
+    """The ``where`` clause (empty, or starting with a space) and arguments of a runs query."""
+    where: list[str] = []
+    args: list[Any] = []
+    if status is not None:
+        where.append("status = ?")
+        args.append(status.value)
+    if job_name is not None:
+        where.append("job_name = ?")
+        args.append(job_name)
+    if run_id_prefix:
+        # a range over the primary key's index: every id that starts with the prefix sorts
+        # between the prefix and the prefix followed by the highest code point
+        where.append("run_id >= ? and run_id < ?")
+        args += [run_id_prefix, run_id_prefix + "\U0010ffff"]
+    return (" where " + " and ".join(where) if where else ""), args
 
 
 def _run(row: tuple[Any, ...]) -> RunRecord:

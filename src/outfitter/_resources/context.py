@@ -3,7 +3,9 @@ already-opened resources handed to resources, steps and tests."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import io
 import logging
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -15,6 +17,7 @@ __all__ = [
     "RUN_LOGS",
     "InitResourceContext",
     "Resources",
+    "capture_stdout",
     "current_init_context",
     "current_logger",
     "did_you_mean",
@@ -34,6 +37,48 @@ def current_logger() -> logging.Logger:
         return logging.getLogger("outfitter.user")
     logger: logging.Logger = logs.current()
     return logger
+
+
+class _LineWriter(io.TextIOBase):
+    """A text stream whose lines are logged at INFO on the running step's logger."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        logger = current_logger()
+        for line in lines:
+            if line:
+                logger.info(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            current_logger().info(self._pending)
+            self._pending = ""
+
+
+@contextlib.contextmanager
+def capture_stdout() -> Any:
+    """While the block runs, ``print()`` output becomes INFO records of the running step's or
+    task's logger (``log_stdout=True`` on a task, flow, asset, op or job). ``sys.stdout`` is
+    one per process: what other threads print meanwhile is caught too.
+
+    Example:
+        >>> with capture_stdout():
+        ...     print("logged, not printed")
+    """
+    writer = _LineWriter()
+    with contextlib.redirect_stdout(writer):
+        try:
+            yield
+        finally:
+            writer.flush()
 
 
 def did_you_mean(name: str, candidates: Any) -> str:

@@ -571,11 +571,19 @@ class ResourcePlan:
             sub_key = f"{key}.{name}"
             if sub_key in self.specs:
                 self._route_nested(sub_key, value, routed, problems)
-            else:
-                target = self.identity.get(id(code_values.get(name)), "its own key")
+            elif id(code_values.get(name)) in self.identity:
+                target = self.identity[id(code_values.get(name))]
                 problems.append(
                     f"resource {key!r}, field '{name}': the nested resource is shared; give its "
                     f"launch config under {target!r} instead"
+                )
+            else:
+                kind = nested.expected.__name__ if nested.expected is not None else "Resource"
+                problems.append(
+                    f"resource {key!r}, field '{name}': a nested resource cannot be made from "
+                    f"launch config; construct it in code ({cls.__name__}(..., {name}="
+                    f"{kind}(...))), or bind {kind}.configure_at_launch() under a key of its own, "
+                    "pass that object, and give its launch config under that key"
                 )
         problems.extend(
             config_problems(
