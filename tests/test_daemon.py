@@ -695,3 +695,45 @@ def test_the_daemon_command_prints_its_announcements(tmp_path: Path) -> None:
     assert "sensor 'bad': tick failed: 1 of 1 run request(s) could not launch" in done.stderr
     assert "nope" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_sensor_s_log_lines_are_masked_in_the_daemon_s_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``context.log`` of a sensor the daemon evaluates prints through the daemon's log
+    (``outfitter.daemon.<sensor>``) with the secrets its resources resolved masked, in the
+    message, its arguments and a logged traceback."""
+    marker = "daemon-log-marker-7f3a"
+    monkeypatch.setenv("SENSOR_TOKEN", marker)
+
+    class Api(of.ConfigurableResource):
+        token: str
+
+    @of.asset
+    def rows() -> int:
+        return 1
+
+    all_rows = of.define_asset_job("all_rows")
+
+    @of.sensor(job=all_rows, minimum_interval_seconds=1)
+    def chatty(context: of.SensorEvaluationContext, api: Api) -> of.SkipReason:
+        context.log.info("checking with %s", api.token)
+        try:
+            raise ValueError(f"refused {api.token}")
+        except ValueError:
+            context.log.exception("call failed")
+        return of.SkipReason("nothing new")
+
+    defs = of.Definitions(
+        assets=[rows],
+        jobs=[all_rows],
+        sensors=[chatty],
+        resources={"api": Api(token=of.EnvVar("SENSOR_TOKEN"))},
+    )
+    with Instance.ephemeral() as instance, caplog.at_level(logging.INFO, "outfitter.daemon"):
+        instance.set_instigator("chatty", "sensor", status="RUNNING")
+        Daemon(defs, instance).tick()
+    lines = [(r.name, r.getMessage()) for r in caplog.records]
+    assert ("outfitter.daemon.chatty", "checking with ***") in lines
+    assert any(m.startswith("call failed\nTraceback") and "refused ***" in m for _, m in lines)
+    assert marker not in caplog.text

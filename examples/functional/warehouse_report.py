@@ -7,6 +7,9 @@ at launch. The run and its events are recorded under OUTFITTER_HOME (default ./.
 inspect them with `outfitter runs list` and `outfitter runs show RUN_ID`.
 
 Run it:  python examples/functional/warehouse_report.py [--table daily_orders]
+See it in the UI and launch it there:  outfitter dev -f examples/functional/warehouse_report.py
+(the served `defs` reads the API address from ORDERS_API_URL, else serves the local stand-in,
+and keeps its files under WAREHOUSE_REPORT_DIR).
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ class Warehouse(of.ConfigurableResource):
 
 
 class Credentials(of.ConfigurableResource):
+    """The file store's login; the bucket holds it as a nested resource."""
+
     username: str
     password: str
 
@@ -131,15 +136,36 @@ def definitions(api_url: str, workdir: str) -> of.Definitions:
     )
 
 
+def _demo_environment() -> None:
+    """Demo credentials; in real use they come from the environment or a .env file."""
+    os.environ.setdefault("ORDERS_API_PASSWORD", "demo-api-secret")
+    os.environ.setdefault("BUCKET_USER", "reporter")
+    os.environ.setdefault("BUCKET_PASSWORD", "demo-bucket-secret")
+
+
+def _served_definitions() -> of.Definitions:
+    """The `defs` that `outfitter ui/dev -f` and `outfitter materialize -f` load: the API at
+    ORDERS_API_URL, else the local stand-in served from this process on a loopback port (each
+    process that loads the file, such as a run launched from the UI, serves its own)."""
+    _demo_environment()
+    url = os.environ.get("ORDERS_API_URL") or _SERVING.enter_context(local_api())
+    workdir = os.environ.get(
+        "WAREHOUSE_REPORT_DIR", os.path.join(tempfile.gettempdir(), "outfitter-warehouse-report")
+    )
+    os.makedirs(workdir, exist_ok=True)
+    return definitions(url, workdir)
+
+
+_SERVING = contextlib.ExitStack()  # the stand-in API lives as long as the process
+defs = _served_definitions()
+
+
 def main(argv: list[str] | None = None) -> of.ExecuteResult:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--table", default="orders")
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args(argv)
-    # Demo credentials; in real use they come from the environment or a .env file.
-    os.environ.setdefault("ORDERS_API_PASSWORD", "demo-api-secret")
-    os.environ.setdefault("BUCKET_USER", "reporter")
-    os.environ.setdefault("BUCKET_PASSWORD", "demo-bucket-secret")
+    _demo_environment()
     workdir = args.workdir or tempfile.mkdtemp(prefix="outfitter-example-")
     launch = of.RunConfig(resources={"warehouse": {"config": {"table": args.table}}})
     with local_api() as url, of.Instance.get() as instance:

@@ -13,6 +13,9 @@ the runs they request, and records ticks, cursors and run keys in the instance.
   the daemon tells them it handles SIGTERM itself), then process-scoped resources close. A
   second signal cancels the runs in flight.
 - Every tick first records as FAILURE the runs whose process died (``mark_dead_runs``).
+
+:func:`preview` evaluates one sensor without launching or storing anything (``outfitter sensors
+preview`` and the UI's preview both use it).
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ import sqlite3
 import textwrap
 import threading
 import time
+import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ._config.redaction import Redactor
 from ._definitions.definitions import Definitions
 from ._definitions.job import JobDefinition
 from ._definitions.sensors import (
@@ -43,8 +50,9 @@ from ._instance import Instance, RunRecord, RunStatus
 from ._resources.bindings import resource_bindings
 from ._resources.markers import Scope
 from ._resources.scope import PROCESS_SCOPE, RunScope
+from .exceptions import DefinitionError
 
-__all__ = ["Daemon"]
+__all__ = ["Daemon", "Preview", "PreviewLog", "PreviewRequest", "preview"]
 
 _LOG = logging.getLogger("outfitter.daemon")
 
@@ -96,6 +104,22 @@ class _KeyedLaunch:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._instance, name)
+
+
+class _Masking(logging.Filter):
+    """Masks a record's text (its message with the arguments, and its traceback) with
+    ``redactor`` before handlers format it."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor(_log_text(record))
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        return True
 
 
 class Daemon:
@@ -237,6 +261,15 @@ class Daemon:
             )
         return state
 
+    def _log(self, name: str) -> logging.Logger:
+        """The ``context.log`` of sensor or schedule ``name``: ``outfitter.daemon.<name>``
+        (printed wherever the daemon's own lines go), its records masked with the secrets the
+        evaluations resolved before any handler sees them."""
+        logger = logging.getLogger(f"{_LOG.name}.{name}")
+        if not any(isinstance(f, _Masking) for f in logger.filters):
+            logger.addFilter(_Masking(self.process_scope.redactor))
+        return logger
+
     def _sensor(self, sensor_def: SensorDefinition, now: float) -> list[str]:
         state = self._state(sensor_def)
         if state.status != "RUNNING":
@@ -250,7 +283,7 @@ class Daemon:
             cursor=state.cursor,
             last_tick=ticks[0] if ticks else None,
             instance=self.instance,
-            log=_LOG,
+            log=self._log(sensor_def.name),
         )
         run_ids = self._evaluate(sensor_def, context, now)
         # only now: a crash before this line evaluates the same cursor again
@@ -276,7 +309,7 @@ class Daemon:
             schedule_name=schedule_def.name,
             scheduled_execution_time=due,
             instance=self.instance,
-            log=_LOG,
+            log=self._log(schedule_def.name),
         )
         run_ids = self._evaluate(schedule_def, context, due.timestamp())
         self.instance.set_instigator(schedule_def.name, "schedule", last_tick_time=due.timestamp())
@@ -431,3 +464,170 @@ def _latest_due(schedule_def: ScheduleDefinition, last: float, now: float) -> dt
     latest: dt.datetime = croniter(schedule_def.cron_schedule, local).get_prev(dt.datetime)
     following = schedule_def.next_after(latest)
     return following if following.timestamp() <= now else latest
+
+
+# -- preview --------------------------------------------------------------------------------------
+
+_OUTFITTER_DIR = str(Path(__file__).resolve().parent)
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    """One run a previewed sensor asked for, safe to show: ``run_config`` is plain data with
+    ``EnvVar`` values as ``{"env": NAME}`` and every secret masked, like ``tags``."""
+
+    run_key: str | None
+    run_config: Any
+    tags: dict[str, str]
+    asset_selection: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class PreviewLog:
+    """One line the sensor logged through ``context.log`` (INFO and above), secrets masked."""
+
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What one evaluation of a sensor returned, nothing of it launched or stored: its run
+    requests, or its skip reason, or the error it raised (``error``: type and message;
+    ``traceback``: the user's own frames), with what it logged and the cursor it would store.
+    Every text is masked with the secrets its resources resolved."""
+
+    name: str
+    requests: list[PreviewRequest] = field(default_factory=list)
+    skip_reason: str | None = None
+    error: str | None = None
+    traceback: str = ""
+    logs: list[PreviewLog] = field(default_factory=list)
+    cursor: str | None = None
+    cursor_updated: bool = False
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+    """The (masked) exception behind ``error``, for a caller that re-raises it."""
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def preview(defs: Definitions, instance: Instance, name: str, *, debug: bool = False) -> Preview:
+    """Evaluate the sensor ``name`` once, with its stored cursor and its resources opened for
+    the evaluation (process-scoped ones too) and closed after it, launching nothing and storing
+    no cursor or tick. What the sensor raises is returned as ``error`` (re-raised with
+    ``debug``); an unknown name raises :class:`~outfitter.exceptions.DefinitionError` with a
+    did-you-mean.
+
+    Example:
+        >>> from outfitter import Definitions, Instance, RunRequest, sensor
+        >>> @sensor
+        ... def tables(context):
+        ...     context.log.info("found 1 table")
+        ...     return RunRequest(run_key="users", tags={"table": "users"})
+        >>> with Instance.ephemeral() as instance:
+        ...     shown = preview(Definitions(sensors=[tables]), instance, "tables")
+        >>> [(r.run_key, r.tags) for r in shown.requests], [line.message for line in shown.logs]
+        ([('users', {'table': 'users'})], ['found 1 table'])
+    """
+    definition: SensorDefinition = defs.get_sensor_def(name)
+    bindings = resource_bindings(defs._resources)
+    state = instance.get_instigator(definition.name)
+    ticks = instance.get_ticks(definition.name, limit=1)
+    capture = _Capture()
+    log = logging.Logger(f"outfitter.sensor.{definition.name}", logging.INFO)  # outside the tree
+    log.addHandler(capture)
+    context = SensorEvaluationContext(
+        sensor_name=definition.name,
+        cursor=state.cursor if state else None,
+        last_tick=ticks[0] if ticks else None,
+        instance=instance,
+        log=log,
+    )
+    process_scope = RunScope(bindings, level=Scope.PROCESS)
+    result: list[RunRequest] | SkipReason = []
+    failure: BaseException | None = None
+    try:
+        with process_scope:
+            result = definition.evaluate(context, resources=bindings, parent=process_scope)
+    except (Exception, SystemExit) as exc:
+        if debug:
+            raise
+        failure = process_scope.redactor.exception(exc)
+    redact = process_scope.redactor  # the evaluation's scopes added what they resolved to it
+    logs = [PreviewLog(r.levelname, redact(_log_text(r))) for r in capture.records]
+    cursor = redact(context.cursor) if context.cursor is not None else None
+    common: dict[str, Any] = {
+        "name": definition.name,
+        "logs": logs,
+        "cursor": cursor,
+        "cursor_updated": context.cursor_updated,
+    }
+    if failure is not None:
+        return Preview(
+            error=redact(f"{type(failure).__name__}: {failure}"),
+            traceback=redact(_user_frames(failure)),
+            exception=failure,
+            **common,
+        )
+    if isinstance(result, SkipReason):
+        return Preview(skip_reason=redact(result.message), **common)
+    target = _target_job(defs, definition)
+    return Preview(requests=[_shown(request, redact, target) for request in result], **common)
+
+
+def _target_job(defs: Definitions, definition: SensorDefinition) -> JobDefinition | None:
+    """The job a sensor's requests run (None when its definitions have none by that name)."""
+    try:
+        if definition.job_name is None:
+            return defs.get_implicit_global_asset_job_def()
+        return defs.get_job_def(definition.job_name)
+    except DefinitionError:
+        return None
+
+
+def _shown(request: RunRequest, redact: Redactor, job: JobDefinition | None) -> PreviewRequest:
+    from ._config.run_config import RunConfig
+    from ._execution.config_check import resolve_target
+    from ._execution.launch import record_config
+    from ._resources.configurable import redacted_config
+
+    config = request.run_config
+    plain = config.to_config_dict() if isinstance(config, RunConfig) else config
+    shown = redacted_config(plain)
+    if job is not None and plain is not None:
+        # as the run's record will keep it: a secret field's value is masked by the schema
+        # of the resource or step it configures, also when given as a plain string
+        with contextlib.suppress(Exception):
+            graph, plan, _ = resolve_target(job, None)
+            shown = redacted_config(record_config(plain, plan, graph))
+    selection = request.asset_selection
+    return PreviewRequest(
+        run_key=redact(request.run_key) if request.run_key is not None else None,
+        run_config=redact.value(shown),
+        tags={redact(str(k)): redact(str(v)) for k, v in dict(request.tags).items()},
+        asset_selection=None if selection is None else [redact(str(s)) for s in selection],
+    )
+
+
+def _log_text(record: logging.LogRecord) -> str:
+    try:
+        text = record.getMessage()
+    except Exception as exc:  # a bad %-format in the sensor's call
+        text = f"{record.msg!r} (could not format its arguments: {type(exc).__name__})"
+    if record.exc_info:
+        text += "\n" + logging.Formatter().formatException(record.exc_info)
+    return text
+
+
+def _user_frames(exc: BaseException) -> str:
+    """The traceback of ``exc`` without Outfitter's own frames (those of the user's code)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    keep = [f for f in frames if not f.filename.startswith(_OUTFITTER_DIR)]
+    return "".join(traceback.format_list(keep))

@@ -266,7 +266,7 @@ def test_every_launch_config_problem_is_listed_at_once() -> None:
     assert err.summary == "5 problem(s) in the launch config"
     assert len(err.problems) == 5
     text = str(err)
-    assert "resource 'db': unknown field 'tabel' Did you mean 'table'?" in text
+    assert "resource 'db': unknown field 'tabel'. Did you mean 'table'?" in text
     assert "resource 'db', field 'table': required but not given" in text
     assert "resource 'db', field 'port': Input should be a valid integer" in text
     assert "launch config for resource 'dbb', which is not bound. Did you mean 'db'?" in text

@@ -52,3 +52,21 @@ def test_definition_problems_are_shown_and_reload_picks_up_the_fix(
     path.write_text(DEFS)
     client.post("/reload")
     assert "did not load" not in client.get("/").text
+
+
+def test_the_web_stack_is_imported_only_by_the_ui_commands() -> None:
+    """``import outfitter`` and the other CLI commands never import Starlette, Jinja2 or
+    uvicorn (import time is a tracked figure); the UI package itself imports them only when
+    its app is made."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, outfitter, outfitter.cli, outfitter.ui.launch_child\n"
+        "from typer.testing import CliRunner\n"
+        "CliRunner().invoke(outfitter.cli.app, ['--help'])\n"
+        "web = sorted(m for m in ('starlette', 'jinja2', 'uvicorn') if m in sys.modules)\n"
+        "print(web)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

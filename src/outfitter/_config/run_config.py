@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict
 
 from ..exceptions import ConfigError
@@ -13,6 +14,7 @@ from .env_var import EnvVar
 from .problems import structured_problems
 
 __all__ = [
+    "load_run_config_yaml",
     "MAX_DEPTH",
     "Config",
     "RunConfig",
@@ -244,3 +246,27 @@ def resource_launch_config(run_config: RunConfig | Mapping[str, Any] | None) -> 
             hint="write resource launch config as {'resources': {'key': {'config': {...}}}}.",
         )
     return out
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: run config never needs them, and a few lines of
+    nested aliases expand to billions of values."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases are not allowed in run config", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def load_run_config_yaml(text: str) -> Any:
+    """Run config written as YAML: plain data, read safely (no Python tags) and without
+    anchors and aliases. Raises ``yaml.YAMLError`` with the line and column of a mistake.
+
+    Example:
+        >>> load_run_config_yaml("resources: {db: {config: {port: 5432}}}")
+        {'resources': {'db': {'config': {'port': 5432}}}}
+    """
+    return yaml.load(text, Loader=_NoAliasLoader)

@@ -37,6 +37,7 @@ __all__ = [
     "LaunchCheck",
     "check_launch",
     "launch_error",
+    "resolve_target",
     "run_config_yaml",
     "scaffold_flow_parameters",
     "scaffold_run_config",
@@ -151,7 +152,7 @@ def launch_error(owner: str, check: LaunchCheck, scaffold: Mapping[str, Any]) ->
 # -- targets ---------------------------------------------------------------------------------------
 
 
-def _resolve(target: Any, selection: Any) -> tuple[NodeGraph, ResourcePlan, str]:
+def resolve_target(target: Any, selection: Any) -> tuple[NodeGraph, ResourcePlan, str]:
     """The graph, resource plan and name of a job, a Definitions' asset selection, or a flow."""
     from .._definitions.definitions import Definitions
     from .._definitions.job import JobDefinition
@@ -212,7 +213,7 @@ def validate_run_config(
         ...     print(p.path)
         resources.db.config.port
     """
-    graph, plan, _ = _resolve(target, selection)
+    graph, plan, _ = resolve_target(target, selection)
     return check_launch(graph, plan, run_config).problems
 
 
@@ -332,7 +333,7 @@ def scaffold_run_config(target: Any, *, selection: Any = None) -> dict[str, Any]
         >>> scaffold_run_config(defs)
         {'resources': {'db': {'config': {'host': 'localhost', 'port': '<required: int>'}}}}
     """
-    graph, plan, _ = _resolve(target, selection)
+    graph, plan, _ = resolve_target(target, selection)
     return scaffold_for(graph, plan)
 
 
@@ -413,7 +414,7 @@ def validate_flow_parameters(flow: Any, parameters: Any) -> list[ConfigProblem]:
         <...>
         >>> for problem in validate_flow_parameters(flow, {"nn": 1}):
         ...     print(problem)
-        parameters.nn: unknown parameter 'nn'. Did you mean 'n'? (the flow's parameters: n)
+        parameters.nn: unknown parameter 'nn'. (did you mean 'n'?; the flow's parameters: n)
         parameters.n: required parameter 'n' was not given
     """
     from .launch import _parameter_problems
@@ -435,7 +436,13 @@ def validate_flow_parameters(flow: Any, parameters: Any) -> list[ConfigProblem]:
     missing = set(found)
     names = f"the flow's parameters: {', '.join(sorted(plan.parameters)) or 'none'}"
     problems = [
-        ConfigProblem(p.path, p.message, names if p.message.startswith("unknown") else p.hint)
+        ConfigProblem(
+            p.path,
+            p.message,
+            (f"{p.hint}; {names}" if p.hint else names)
+            if p.message.startswith("unknown")
+            else p.hint,
+        )
         for line in lines
         for p in structured_problems(line)
         if p.path not in missing

@@ -35,7 +35,7 @@ from .policies import FlowPolicy, JobPolicy
 from .pools import check_io_managers, load_outputs
 from .result import ExecuteResult
 
-__all__ = ["record_runs_locally", "run_flow", "run_job", "step_configs"]
+__all__ = ["record_config", "record_runs_locally", "run_flow", "run_job", "step_configs"]
 
 
 def _ops_config(run_config: RunConfig | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def _instance_for(instance: Any) -> Iterator[tuple[Instance, bool]]:
         own.close()
 
 
-def _record_config(run_config: Any, plan: ResourcePlan, graph: NodeGraph) -> Any:
+def record_config(run_config: Any, plan: ResourcePlan, graph: NodeGraph) -> Any:
     """What the run record keeps of ``run_config``: plain data with the values of secret
     fields masked, by what each resource and step config class declares (a secret given as a
     plain string in YAML is masked too); EnvVars are kept as ``{"env": NAME}`` by the instance."""
@@ -168,7 +168,7 @@ def run_job(
     if executor.name != "in_process":
         check_io_managers(graph.nodes, bound, executor.name)
     policy = JobPolicy(in_memory=executor.name == "in_process")
-    record = _record_config(run_config, bound, graph)
+    record = record_config(run_config, bound, graph)
     launch = Launch(
         name, graph, bound, configs, run_config, record, dict(tags or {}), executor, policy
     )
@@ -274,7 +274,7 @@ def run_flow(
     reused = {k: s for k, s in task_states.items() if k not in reset}
     policy = FlowPolicy(plan, values, reused)
     record: dict[str, Any] = {"parameters": redacted_config(dict(values))}
-    given = _record_config(run_config, bound, graph)
+    given = record_config(run_config, bound, graph)
     if isinstance(given, Mapping):
         record = {**redacted_config(dict(given)), **record}
     launch = Launch(

@@ -155,7 +155,7 @@ def config_problems(
     ill-typed values. Values only known at launch (EnvVars, partials) are not type-checked here."""
     info = class_info(cls)
     problems = [
-        f"{owner}: unknown field '{prefix}{name}'" + _did_you_mean(name, cls.model_fields)
+        f"{owner}: unknown field '{prefix}{name}'." + _did_you_mean(name, cls.model_fields)
         for name in values
         if name not in cls.model_fields
     ]

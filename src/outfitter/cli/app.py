@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import _loading
+from .._config.run_config import load_run_config_yaml
 from .._definitions.definitions import Definitions
 from .._instance import EventType, Instance, RunStatus
 from .._loading import user_frames
@@ -366,19 +367,6 @@ def run_flow_cmd(
             raise typer.Exit(1)
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors and aliases: run config never needs them, and a few lines of
-    nested aliases expand to billions of values."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases are not allowed in run config", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
 def _read_config(path: Path | None) -> Any:
     """The run config file at ``path`` as data: YAML, or JSON for ``.json`` files. Every way
     it can be unreadable is a ConfigError naming the file (and the line and column)."""
@@ -391,10 +379,7 @@ def _read_config(path: Path | None) -> Any:
     fix = "fix the file: run config is a mapping with `resources`, `ops` and `execution`."
     try:
         text = path.read_text(encoding="utf-8")
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader, without aliases
+        data = json.loads(text) if path.suffix == ".json" else load_run_config_yaml(text)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"run config {path} is not UTF-8 text ({exc.reason})", hint=fix) from None
     except json.JSONDecodeError as exc:
@@ -840,49 +825,42 @@ def sensors_stop(name: NameArg, file: FileOpt = None, module: ModuleOpt = None) 
 
 @sensors_app.command("preview")
 def sensors_preview(name: NameArg, file: FileOpt = None, module: ModuleOpt = None) -> None:
-    """Evaluate the sensor once with its stored cursor and show what it would request; nothing
-    is launched or recorded."""
-    from .._definitions.sensors import SensorEvaluationContext, SkipReason
-    from .._resources.bindings import resource_bindings
+    """Evaluate the sensor once with its stored cursor and show what it logs (INFO and up) and
+    would request; nothing is launched or recorded."""
+    from .._daemon import preview
 
     with _errors():
         defs = load_definitions(file, module)
-        definition = defs.get_sensor_def(name)
         with Instance.get() as instance:
-            state = instance.get_instigator(name)
-            context = SensorEvaluationContext(
-                sensor_name=name, cursor=state.cursor if state else None, instance=instance
-            )
-            try:
-                result = definition.evaluate(context, resources=resource_bindings(defs._resources))
-            except OutfitterError:
-                raise
-            except Exception as exc:  # the sensor's own code raised (its secrets masked)
-                if _STATE["debug"]:
-                    raise
-                frames = _user_frames(exc).rstrip()
-                raise InvocationError(
-                    f"sensor {name!r} raised {type(exc).__name__}: {exc}"
-                    + (f"\n{frames}" if frames else ""),
-                    hint="fix the sensor (run with --debug for the full traceback).",
-                ) from None
-        if isinstance(result, SkipReason):
-            out.print(f"skip: {result.message}")
-            return
-        from .._config.run_config import RunConfig
-        from .._resources.configurable import redacted_config
+            shown = preview(defs, instance, name, debug=_STATE["debug"])
+        _print_preview(shown)
 
-        for request in result:
-            config = request.run_config
-            shown = config.to_config_dict() if isinstance(config, RunConfig) else config
-            out.print(
-                f"run request key={request.run_key!r} tags={dict(request.tags)} "
-                f"config={json.dumps(redacted_config(shown), default=str)}",
-                soft_wrap=True,
-                markup=False,
-            )
-        if context.cursor_updated:
-            out.print(f"cursor would become {context.cursor!r}")
+
+def _print_preview(shown: Any) -> None:
+    """A preview (``outfitter._daemon.Preview``) as ``sensors preview`` prints it: the sensor's
+    log lines, then its run requests or skip reason; an error raises (masked, user frames)."""
+    for line in shown.logs:
+        out.print(f"log {line.level}: {line.message}", markup=False, soft_wrap=True)
+    if shown.exception is not None:
+        if isinstance(shown.exception, OutfitterError):
+            raise shown.exception
+        frames = shown.traceback.rstrip()
+        raise InvocationError(
+            f"sensor {shown.name!r} raised {shown.error}" + (f"\n{frames}" if frames else ""),
+            hint="fix the sensor (run with --debug for the full traceback).",
+        )
+    if shown.skip_reason is not None:
+        out.print(f"skip: {shown.skip_reason}", markup=False, soft_wrap=True)
+        return
+    for request in shown.requests:
+        out.print(
+            f"run request key={request.run_key!r} tags={request.tags} "
+            f"config={json.dumps(request.run_config, default=str, sort_keys=True)}",
+            soft_wrap=True,
+            markup=False,
+        )
+    if shown.cursor_updated:
+        out.print(f"cursor would become {shown.cursor!r}", markup=False, soft_wrap=True)
 
 
 @schedules_app.command("list")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,9 @@ class Workspace:
         self.module = module
         self._lock = threading.Lock()
         self.current = Loaded()
+        self.on_reload: list[Callable[[Loaded], None]] = []
+        """Called with each new load, after it became :attr:`current` (``outfitter dev``
+        restarts its daemon with the new definitions)."""
         self.reload()
 
     @property
@@ -79,10 +83,12 @@ class Workspace:
                 loaded = Loaded(problems=_problems(str(exc)), generation=generation)
             except Exception as exc:  # the definitions' own validation, or anything else
                 loaded = Loaded(problems=[f"{type(exc).__name__}: {exc}"], generation=generation)
-            self.current = Loaded(
+            self.current = current = Loaded(
                 loaded.defs, loaded.flows, loaded.problems, time.time(), generation
             )
-            return self.current
+        for callback in list(self.on_reload):
+            callback(current)
+        return current
 
 
 def _inspect(module: Any, where: str, generation: int) -> Loaded:
