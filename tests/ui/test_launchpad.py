@@ -273,11 +273,10 @@ def test_validate_lists_every_problem_with_a_did_you_mean(make_client: MakeClien
     assert "<main>" not in fragment
     assert "2 problems in the run config for assets *clean" in fragment
     assert '<code class="path">resources.warehouse.config.hots</code>' in fragment
-    assert "unknown field &#39;hots&#39;." in fragment
-    assert "Hint: did you mean &#39;host&#39;?" in fragment
+    assert "unknown field &#39;hots&#39;. Did you mean &#39;host&#39;?" in fragment
     assert '<code class="path">ops.claen</code>' in fragment
-    assert "which is not part of this run." in fragment
-    assert "Hint: did you mean &#39;clean&#39;? the steps of this run: raw, clean;" in fragment
+    assert "which is not part of this run. Did you mean &#39;clean&#39;?" in fragment
+    assert "Hint: the steps of this run: raw, clean;" in fragment
     fixed = _validate(client, "select", "*clean", VALID_CLEAN)
     assert "✓ Valid run config for assets *clean." in fixed
 
@@ -308,8 +307,8 @@ def test_ill_typed_values_and_bad_tags_are_problems(make_client: MakeClient) -> 
 def test_flow_parameters_are_validated(make_client: MakeClient) -> None:
     """An unknown parameter gets a did-you-mean and the flow's parameters as the hint."""
     fragment = _validate(make_client(DEFS), "flow", "doubler", "parameters:\n  nn: 3\n")
-    assert "unknown parameter &#39;nn&#39;." in fragment
-    assert "Hint: did you mean &#39;n&#39;?; the flow&#39;s parameters: n" in fragment
+    assert "unknown parameter &#39;nn&#39;. Did you mean &#39;n&#39;?" in fragment
+    assert "Hint: the flow&#39;s parameters: n" in fragment
     assert "required parameter &#39;n&#39; was not given" in fragment
     ok = _validate(make_client(DEFS), "flow", "doubler", "parameters:\n  n: 3\n")
     assert "✓ Valid run config for flow &#39;doubler&#39;." in ok
@@ -468,7 +467,7 @@ def test_the_target_may_come_from_the_query_string(make_client: MakeClient) -> N
         "/launchpad/validate?job=nightly", data={"config": "ops: {stepp: {}}"}
     )
     assert response.status_code == 200
-    assert "did you mean &#39;step&#39;?" in response.text
+    assert "Did you mean &#39;step&#39;?" in response.text
 
 
 SECRET_DEFAULTS = """

@@ -87,9 +87,6 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
 ]
 
 
-_SUGGESTION = re.compile(r" Did you mean '([^']+)'\?$")
-
-
 def structured_problems(line: str, step_names: Sequence[str] = ()) -> list[ConfigProblem]:
     """A problem line of the engine as structured problems (one per field it names);
     ``step_names`` are the steps of the run (listed in the hint for an unknown one).
@@ -100,14 +97,9 @@ def structured_problems(line: str, step_names: Sequence[str] = ()) -> list[Confi
     """
     hint: str | None = None
     message = line
-    suggestion = _SUGGESTION.search(message)
-    if suggestion is not None:  # the fix goes in the hint: "did you mean 'table'?"
-        message = message[: suggestion.start()]
-        hint = f"did you mean {suggestion[1]!r}?"
     if message.startswith("run config for step "):
         names = ", ".join(step_names) or "none"
-        steps = f"the steps of this run: {names}; {STEP_NAME_HINT}"
-        hint = f"{hint} {steps}" if hint else steps
+        hint = f"the steps of this run: {names}; {STEP_NAME_HINT}"
     for pattern, paths in _PATTERNS:
         m = pattern.match(message)
         if m is None:

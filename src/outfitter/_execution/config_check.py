@@ -414,7 +414,7 @@ def validate_flow_parameters(flow: Any, parameters: Any) -> list[ConfigProblem]:
         <...>
         >>> for problem in validate_flow_parameters(flow, {"nn": 1}):
         ...     print(problem)
-        parameters.nn: unknown parameter 'nn'. (did you mean 'n'?; the flow's parameters: n)
+        parameters.nn: unknown parameter 'nn'. Did you mean 'n'? (the flow's parameters: n)
         parameters.n: required parameter 'n' was not given
     """
     from .launch import _parameter_problems
@@ -436,13 +436,7 @@ def validate_flow_parameters(flow: Any, parameters: Any) -> list[ConfigProblem]:
     missing = set(found)
     names = f"the flow's parameters: {', '.join(sorted(plan.parameters)) or 'none'}"
     problems = [
-        ConfigProblem(
-            p.path,
-            p.message,
-            (f"{p.hint}; {names}" if p.hint else names)
-            if p.message.startswith("unknown")
-            else p.hint,
-        )
+        ConfigProblem(p.path, p.message, names if p.message.startswith("unknown") else p.hint)
         for line in lines
         for p in structured_problems(line)
         if p.path not in missing

@@ -82,11 +82,11 @@ def test_a_typo_is_fixed_by_following_the_hint_and_the_run_is_watched_to_success
     problem = problems.locator("li.problem", has_text="tabel")
     expect(problem).to_contain_text("resources.warehouse.config.tabel")
     expect(problem).to_contain_text("unknown field 'tabel'")
-    expect(problem).to_contain_text("did you mean 'table'?")
+    expect(problem).to_contain_text("unknown field 'tabel'. Did you mean 'table'?")
     shots(page, "typo", docs="launchpad")
 
     # Follow the hint: the name it suggests replaces the misspelt one.
-    found = re.search(r"did you mean '(\w+)'\?", problem.inner_text())
+    found = re.search(r"Did you mean '(\w+)'\?", problem.inner_text())
     assert found is not None
     suggested = found.group(1)
     fixed = scaffold.replace(PLACEHOLDER, f"{suggested}: daily_orders")
