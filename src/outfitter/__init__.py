@@ -23,7 +23,7 @@ from ._config.run_config import Config, RunConfig
 from ._definitions.asset_key import AssetIn, AssetKey
 from ._definitions.decorators import asset, op
 from ._definitions.definitions import Definitions, with_resources
-from ._definitions.job import define_asset_job, graph, job
+from ._definitions.job import ConfigMapping, define_asset_job, graph, job
 from ._definitions.sensors import (
     RunRequest,
     ScheduleEvaluationContext,
@@ -69,7 +69,7 @@ from ._resources.configurable import (
     PartialResource,
 )
 from ._resources.context import InitResourceContext
-from ._resources.definition import ResourceDefinition, resource
+from ._resources.definition import ResourceDefinition, configured, resource
 from ._resources.io_manager import (
     ConfigurableIOManager,
     ConfigurableIOManagerFactory,
@@ -106,6 +106,7 @@ __all__ = [
     "AssetKey",
     "Cancelled",
     "Config",
+    "ConfigMapping",
     "ConfigProblem",
     "ConfigurableIOManager",
     "ConfigurableIOManagerFactory",
@@ -152,6 +153,7 @@ __all__ = [
     "build_resources",
     "build_schedule_context",
     "build_sensor_context",
+    "configured",
     "containers_by_env",
     "dask_executor",
     "define_asset_job",

@@ -10,10 +10,13 @@ Hierarchy::
     OutfitterError
     ├── DefinitionError            definitions are inconsistent (cycles, scopes, shapes, types)
     │   └── MissingResourceError   something asks for a resource key nobody bound
+    │       ├── MissingResourceAttributeError   ... by attribute (also an AttributeError)
+    │       └── MissingResourceKeyError         ... by [key] (also a KeyError)
     ├── ConfigError                config, launch config or environment variables are wrong
     ├── ResourceInitError          a resource failed to open (setup, __enter__, generator start)
     ├── TeardownError              one or more resources failed to close
     └── InvocationError            an API was used in a way that cannot work (sync/async, `with`)
+        └── InvocationTypeError    a call's arguments do not fit (also a TypeError)
 
 Example:
     >>> from outfitter.exceptions import ConfigError, OutfitterError
@@ -30,7 +33,10 @@ __all__ = [
     "ConfigError",
     "DefinitionError",
     "InvocationError",
+    "InvocationTypeError",
+    "MissingResourceAttributeError",
     "MissingResourceError",
+    "MissingResourceKeyError",
     "OutfitterError",
     "ResourceInitError",
     "TeardownError",
@@ -108,6 +114,35 @@ class MissingResourceError(DefinitionError):
     ) -> None:
         self.keys = tuple(keys)
         super().__init__(message, hint=hint, problems=problems)
+
+
+class MissingResourceAttributeError(MissingResourceError, AttributeError):
+    """The :class:`MissingResourceError` of attribute access (``context.resources.db``): also an
+    ``AttributeError``, as Dagster's is, so ``hasattr`` and ``getattr(..., default)`` work.
+
+    Example:
+        >>> from outfitter._resources.context import Resources
+        >>> hasattr(Resources({"db": 1}), "cache")
+        False
+    """
+
+
+class MissingResourceKeyError(MissingResourceError, KeyError):
+    """The :class:`MissingResourceError` of item access (``context.resources["db"]``): also a
+    ``KeyError``, as a missing mapping key is.
+
+    Example:
+        >>> from outfitter._resources.context import Resources
+        >>> try:
+        ...     Resources({"db": 1})["cache"]
+        ... except KeyError:
+        ...     print("missing")
+        missing
+    """
+
+    def __str__(self) -> str:
+        # KeyError would show the message's repr, quoted with escaped newlines
+        return Exception.__str__(self)
 
 
 class ConfigError(OutfitterError):
@@ -198,4 +233,21 @@ class InvocationError(OutfitterError):
         ...
         outfitter.exceptions.InvocationError: scope is closed
         Hint: open a new scope
+    """
+
+
+class InvocationTypeError(InvocationError, TypeError):
+    """A direct call's arguments do not fit the function (a value given twice, an unknown or
+    missing argument): also a ``TypeError``, as Python's own error for such a call is.
+
+    Example:
+        >>> from outfitter import asset
+        >>> @asset
+        ... def doubled(x: int) -> int:
+        ...     return 2 * x
+        >>> try:
+        ...     doubled(1, x=2)
+        ... except TypeError:
+        ...     print("TypeError")
+        TypeError
     """

@@ -10,11 +10,19 @@ from __future__ import annotations
 import builtins
 from typing import Any, ClassVar, NoReturn
 
+from pydantic import BaseModel, ValidationError
+
 from ..exceptions import ConfigError
 from .redaction import Redactor
 from .settings import EnvLookup
 
-__all__ = ["EnvVar", "contains_env_var", "env_var_names", "resolve_env_vars"]
+__all__ = [
+    "EnvVar",
+    "EnvVarNotResolvedError",
+    "contains_env_var",
+    "env_var_names",
+    "resolve_env_vars",
+]
 
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off", ""})
@@ -27,6 +35,12 @@ def _to_bool(raw: str) -> bool:
     if lowered in _FALSE:
         return False
     raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+
+class EnvVarNotResolvedError(ConfigError, RuntimeError):
+    """An EnvVar's value was asked for before the run that resolves it started. A
+    ``RuntimeError`` too, as Dagster raises for ``int(EnvVar.int(...))``
+    (``dagster/_config/field_utils.py``)."""
 
 
 class EnvVar(str):
@@ -95,13 +109,19 @@ class EnvVar(str):
         suffix = "" if self.kind == "str" else f".{self.kind}"
         return f"EnvVar{suffix}({str.__repr__(self)})"
 
-    def _refuse(self, how: str) -> NoReturn:
-        raise ConfigError(
-            f"EnvVar({str.__repr__(self)}) was used as text ({how}) before it was resolved",
-            hint="an EnvVar holds the variable's *name*; its value is read when a run opens the "
-            "resource. Read the resolved field on the resource inside a run (self.<field>), or "
-            "call .get_value() if you really need the value now.",
+    def _refuse(self, how: str, used_as: str = "text") -> NoReturn:
+        raise EnvVarNotResolvedError(
+            f"{self!r} was used as {used_as} ({how}) before it was resolved",
+            hint="an EnvVar holds the variable's *name*; its value is read when the run starts "
+            "(when a run opens the resource or the step's config). Read the resolved field inside "
+            "a run (self.<field>, config.<field>), or call .get_value() to read it now.",
         )
+
+    def __int__(self) -> NoReturn:
+        self._refuse("int()", "a number")
+
+    def __float__(self) -> NoReturn:
+        self._refuse("float()", "a number")
 
     def __str__(self) -> NoReturn:
         self._refuse("str()")
@@ -165,6 +185,8 @@ def contains_env_var(value: Any) -> bool:
     """True when ``value`` is an EnvVar or a list/tuple/set/dict holding one, at any depth."""
     if isinstance(value, EnvVar):
         return True
+    if isinstance(value, BaseModel):  # a nested Config (its defaults included)
+        return any(contains_env_var(v) for v in value.__dict__.values())
     if isinstance(value, dict):
         return any(contains_env_var(v) for v in value.values())
     if isinstance(value, list | tuple | set | frozenset):
@@ -176,6 +198,8 @@ def env_var_names(value: Any) -> list[str]:
     """The names of every EnvVar inside ``value``, in order of appearance."""
     if isinstance(value, EnvVar):
         return [value.env_var_name]
+    if isinstance(value, BaseModel):
+        return [n for v in value.__dict__.values() for n in env_var_names(v)]
     if isinstance(value, dict):
         return [n for v in value.values() for n in env_var_names(v)]
     if isinstance(value, list | tuple | set | frozenset):
@@ -186,7 +210,8 @@ def env_var_names(value: Any) -> list[str]:
 def resolve_env_vars(
     value: Any, lookup: EnvLookup, path: str, secrets: Redactor, problems: list[str]
 ) -> Any:
-    """``value`` with every EnvVar replaced by its converted value.
+    """``value`` with every EnvVar replaced by its converted value, in dicts, lists and nested
+    config models too (a model is validated again with the resolved values).
 
     Unset or unconvertible variables are appended to ``problems`` (naming ``path`` and the variable,
     never the value); every resolved raw value is added to ``secrets`` so it can be redacted.
@@ -204,6 +229,8 @@ def resolve_env_vars(
         except ValueError:  # the exception text would quote the (secret) value
             problems.append(f"{path}: environment variable {name} is not a valid {value.kind}")
             return None
+    if isinstance(value, BaseModel):
+        return _resolve_model(value, lookup, path, secrets, problems)
     if isinstance(value, dict):
         return {
             k: resolve_env_vars(v, lookup, f"{path}.{k}", secrets, problems)
@@ -216,3 +243,39 @@ def resolve_env_vars(
         ]
         return type(value)(items)
     return value
+
+
+def _resolve_model(
+    model: BaseModel, lookup: EnvLookup, path: str, secrets: Redactor, problems: list[str]
+) -> Any:
+    """A nested config model with its EnvVars resolved, validated again (a resolved string
+    must still become the field's type); the model itself when it holds none."""
+    if not contains_env_var(model):
+        return model
+    before = len(problems)
+    found = Redactor()
+    data = {
+        name: resolve_env_vars(v, lookup, f"{path}.{name}", found, problems)
+        for name, v in model.__dict__.items()
+    }
+    secrets.update(found)
+    if len(problems) > before:
+        return None
+    cls = type(model)
+    try:
+        new = cls.model_validate(data, by_alias=False, by_name=True)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False, include_input=False, include_context=False):
+            loc = ".".join(str(p) for p in err["loc"])
+            # a validator's message may quote the resolved (secret) value
+            problems.append(f"{path}.{loc}: {secrets(err['msg'])}")
+        return None
+    object.__setattr__(new, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
+    private = new.__pydantic_private__
+    if private is not None and "_outfitter_env_fields" in private:  # a Config
+        original = model.__dict__
+        private["_outfitter_env_fields"] = {
+            n: original[n] for n in original if contains_env_var(original[n])
+        }
+        private["_outfitter_secrets"] = tuple(found)
+    return new

@@ -285,6 +285,8 @@ def secret_values(value: Any, model: Any = None) -> Iterator[str | bytes]:
     if isinstance(value, SecretStr | SecretBytes):
         yield value.get_secret_value()
     elif isinstance(value, BaseModel):
+        # the raw values of the EnvVars a run resolved into this (Config) model
+        yield from (value.__pydantic_private__ or {}).get("_outfitter_secrets", ())
         model_fields = type(value).model_fields
         for name, field_value in value.__dict__.items():
             declared = model_fields.get(name)

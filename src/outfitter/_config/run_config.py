@@ -3,14 +3,20 @@ normalised into ``{key: {field: value}}``."""
 
 from __future__ import annotations
 
+import enum
+import types
+import typing
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
+from pydantic_core.core_schema import ValidationInfo
 
-from ..exceptions import ConfigError
-from .env_var import EnvVar
+from ..exceptions import ConfigError, InvocationError
+from .env_var import EnvVar, contains_env_var, resolve_env_vars
+from .errors import ConfigValidationError
 from .problems import structured_problems
 
 __all__ = [
@@ -19,7 +25,11 @@ __all__ = [
     "Config",
     "RunConfig",
     "check_run_config",
+    "enum_by_name",
     "env_from_data",
+    "field_keys",
+    "plain_config",
+    "resolve_step_configs",
     "resource_launch_config",
     "run_config_problems",
     "too_deep",
@@ -37,12 +47,210 @@ class Config(BaseModel):
         5
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        arbitrary_types_allowed=True,
+        validate_by_alias=True,
+        validate_by_name=True,
+    )
+
+    # The EnvVars a run resolved (shown by repr instead of the values) and their raw values
+    # (the run's redactor learns them from here, see redaction.secret_values).
+    _outfitter_env_fields: dict[str, Any] | None = PrivateAttr(default=None)
+    _outfitter_secrets: tuple[str, ...] = PrivateAttr(default=())
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _outfitter_enum_name(cls, value: Any, info: ValidationInfo) -> Any:
+        return enum_by_name(cls, info.field_name, value)
+
+    def __init__(self, **data: Any) -> None:
+        cls = type(self)
+        if not any(contains_env_var(v) for v in data.values()):
+            try:
+                super().__init__(**data)
+                return
+            except ValidationError as exc:
+                error = construction_error(cls, exc)
+            # raised out here: pydantic's error (which holds the inputs) is not its context,
+            # so nothing that pickles exceptions with their context carries it along
+            raise error
+        # EnvVars (also EnvVar.int for an int field) are kept and resolved when a run starts.
+        keys = field_keys(cls)
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            name = keys.get(key)
+            if name is None:
+                problems.append(f"{cls.__name__}: unknown field '{key}'." + _close(key, keys))
+            else:
+                values[name] = value
+        problems.extend(
+            f"{cls.__name__}, field '{name}': required but not given"
+            for name, field in cls.model_fields.items()
+            if field.is_required() and name not in values
+        )
+        probe = cls.model_construct()
+        validator = cls.__pydantic_validator__
+        for name, value in values.items():
+            if contains_env_var(value):
+                continue
+            try:
+                validator.validate_assignment(probe, name, value)
+            except ValidationError as exc:
+                problems.extend(error_lines(cls.__name__, exc))
+                continue
+            values[name] = probe.__dict__[name]
+        if problems:
+            raise ConfigValidationError.build(
+                cls.__name__,
+                [("config", (), p, None) for p in problems],
+                f"invalid config for {cls.__name__}",
+                problems,
+                _CONSTRUCTION_HINT,
+            )
+        built = cls.model_construct(_fields_set=set(values), **values)
+        for attr in (
+            "__dict__",
+            "__pydantic_fields_set__",
+            "__pydantic_extra__",
+            "__pydantic_private__",
+        ):
+            object.__setattr__(self, attr, getattr(built, attr))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            super().__setattr__(name, value)
+            return
+        kind = "config field" if name in type(self).model_fields else "attribute"
+        raise InvocationError(
+            f"cannot assign {kind} '{name}' of {type(self).__name__}: config is frozen",
+            hint=f"build a new value instead: {type(self).__name__}(...) or "
+            f"config.model_copy(update={{'{name}': ...}}); keep changing state out of config.",
+        )
+
+    def __repr_args__(self) -> Any:
+        shown = (self.__pydantic_private__ or {}).get("_outfitter_env_fields") or {}
+        for name, value in super().__repr_args__():
+            yield name, shown.get(name, value) if name is not None else value
+
+
+_CONSTRUCTION_HINT = (
+    "pass each field a value of its declared type; use EnvVar('NAME') (EnvVar.int, .float, "
+    ".bool for other types) for values read from the environment when the run starts."
+)
+
+
+def error_lines(owner: str, exc: ValidationError, prefix: str = "") -> list[str]:
+    """``"<owner>, field '<path>': <message>"`` for every error of ``exc`` (no input values)."""
+    lines = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False):
+        loc = ".".join(str(p) for p in err["loc"])
+        lines.append(f"{owner}, field '{prefix}{loc}': {err['msg']}")
+    return lines
+
+
+def construction_error(
+    cls: type, exc: ValidationError, hint: str = _CONSTRUCTION_HINT
+) -> ConfigValidationError:
+    """Pydantic's ``exc`` from building ``cls`` as our error (still a ``ValidationError``)."""
+    problems = error_lines(cls.__name__, exc)
+    return ConfigValidationError.from_pydantic(
+        exc, f"invalid config for {cls.__name__}", problems, hint
+    )
+
+
+def _close(key: str, candidates: Mapping[str, str]) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(key, list(candidates), n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+_KEYS: weakref.WeakKeyDictionary[type, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def field_keys(cls: type[BaseModel]) -> dict[str, str]:
+    """Field name by config key: each field's alias and its name (both are accepted)."""
+    keys = _KEYS.get(cls)
+    if keys is None:
+        keys = {name: name for name in cls.model_fields}
+        keys.update({f.alias: name for name, f in cls.model_fields.items() if f.alias is not None})
+        _KEYS[cls] = keys
+    return keys
+
+
+def _enum_class(annotation: Any) -> type[enum.Enum] | None:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = args[0] if len(args) == 1 else None
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return annotation
+    return None
+
+
+def enum_by_name(cls: type[BaseModel], field: str | None, value: Any) -> Any:
+    """``value`` for ``cls.<field>``, with an Enum member's *name* turned into the member, as
+    Dagster's run config takes names (``color: BLUE``); values and members pass as they are."""
+    if not isinstance(value, str) or isinstance(value, EnvVar) or field is None:
+        return value
+    info = cls.model_fields.get(field)
+    kind = _enum_class(info.annotation) if info is not None else None
+    if kind is None or value not in kind.__members__:
+        return value
+    if any(value == m.value for m in kind):  # a value that is also a name: the value wins
+        return value
+    return kind.__members__[value]
+
+
+def plain_config(value: Any) -> Any:
+    """``value`` as config data (what ``context.resource_config`` shows, as Dagster does): a
+    nested Config becomes a dict, an Enum member its value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, BaseModel):
+        return {k: plain_config(v) for k, v in value.__dict__.items()}
+    if isinstance(value, dict):
+        return {k: plain_config(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_config(v) for v in value]
+    return value
+
+
+def resolve_step_configs(configs: Mapping[str, Any]) -> dict[str, Any]:
+    """``configs`` (step config by step key) with their EnvVars read now, when the run starts:
+    in fields, class defaults, nested models, lists and dicts. Every unset or ill-typed variable
+    of every step is reported in one ConfigError; values never appear in it."""
+    from .redaction import Redactor
+    from .settings import EnvLookup
+
+    if not any(contains_env_var(c) for c in configs.values()):
+        return dict(configs)
+    lookup = EnvLookup()
+    problems: list[str] = []
+    out: dict[str, Any] = {}
+    for key, config in configs.items():
+        found: list[str] = []
+        out[key] = resolve_env_vars(config, lookup, "", Redactor(), found)
+        for line in found:
+            path, _, message = line.partition(": ")
+            problems.append(f"step {key!r}, config field '{path.lstrip('.')}': {message}")
+    if problems:
+        raise ConfigError(
+            f"{len(problems)} problem(s) in the step config",
+            problems=problems,
+            hint="set the variables in the environment or in the .env file (the real "
+            "environment wins), or give the config values in the run config. Nothing was run.",
+        )
+    return out
 
 
 class RunConfig:
     """Configuration supplied when a run is launched.
 
+    The parameters are Dagster's, in Dagster's order: ``ops``, ``resources``, ``loggers``
+    (accepted only empty: Outfitter has no configurable loggers), ``execution``.
     ``resources`` maps resource keys to launch config: a resource instance
     (``DatabaseResource(table="users")``, whose explicitly given fields are used) or a dict
     ``{"config": {...}}``. ``ops`` maps asset/op names to their :class:`Config` (or dict).
@@ -61,15 +269,24 @@ class RunConfig:
 
     def __init__(
         self,
-        resources: Mapping[str, Any] | None = None,
         ops: Mapping[str, Any] | None = None,
+        resources: Mapping[str, Any] | None = None,
+        loggers: Mapping[str, Any] | None = None,
         execution: Mapping[str, Any] | None = None,
     ) -> None:
+        # Dagster's order (ops first): RunConfig({"my_op": MyConfig(...)}) is op config.
+        given = (("ops", ops), ("resources", resources), ("execution", execution))
         problems = [
             f"RunConfig({name}=...) must be a mapping, got {type(value).__name__}"
-            for name, value in (("resources", resources), ("ops", ops), ("execution", execution))
+            for name, value in given
             if value is not None and not isinstance(value, Mapping)
         ]
+        if loggers:
+            problems.append(
+                "RunConfig(loggers=...): Outfitter has no configurable loggers; run logs go "
+                "through context.log and get_logger(), their level is the OUTFITTER_LOG_LEVEL "
+                "setting"
+            )
         if problems:
             raise ConfigError(
                 "invalid RunConfig",
@@ -90,7 +307,7 @@ class RunConfig:
             }
         if self.ops:
             out["ops"] = {
-                name: {"config": value.model_dump() if isinstance(value, BaseModel) else value}
+                name: {"config": _config_data(value) if isinstance(value, BaseModel) else value}
                 for name, value in self.ops.items()
             }
         if self.execution:
@@ -99,6 +316,20 @@ class RunConfig:
 
     def __repr__(self) -> str:
         return f"RunConfig(resources={sorted(self.resources)}, ops={sorted(self.ops)})"
+
+
+def _config_data(value: Any) -> Any:
+    # A Config as run config data (what YAML holds): EnvVars stay EnvVars (model_dump would
+    # warn on an EnvVar.int), Enum members become their names (as Dagster writes them).
+    if isinstance(value, BaseModel):
+        return {name: _config_data(v) for name, v in value.__dict__.items()}
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, dict):
+        return {k: _config_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_config_data(v) for v in value]
+    return value
 
 
 def _resource_as_config(value: Any) -> Any:

@@ -23,12 +23,8 @@ def _check_resource_keys(params: Params, required: Iterable[str] | None, owner: 
             hint="use one style: annotate resource parameters (preferred), or list "
             "required_resource_keys and read them from context.resources.",
         )
-    if required and params.context is None:
-        raise DefinitionError(
-            f"{owner} declares required_resource_keys but has no context parameter to read "
-            "them from",
-            hint="add `context` as the first parameter and use context.resources.<key>.",
-        )
+    # required_resource_keys without a context parameter is valid, as in Dagster (op_decorator.py
+    # checks only the both-styles case): the keys are still required and opened.
 
 
 def check_decorated(fn: Any, what: str) -> None:
@@ -42,6 +38,11 @@ def check_decorated(fn: Any, what: str) -> None:
     raise DefinitionError(
         f"@{what} must decorate a function, got {type(fn).__name__} {fn!r}", hint=hint + "."
     )
+
+
+def _identifier(part: str) -> str:
+    """An asset key part as a Python identifier (Dagster's ``AssetKey.to_python_identifier``)."""
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in part)
 
 
 class _StepDefinition:
@@ -114,16 +115,34 @@ class AssetsDefinition(_StepDefinition):
         key_prefix: str | Sequence[str] | None = None,
         deps: Iterable[Any] | None = None,
         ins: Mapping[str, AssetIn] | None = None,
-        io_manager_key: str = "io_manager",
+        io_manager_key: str | None = None,
         required_resource_keys: Iterable[str] | None = None,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         resource_defs: Mapping[str, Any] | None = None,
         log_stdout: bool = False,
+        io_manager_def: Any = None,
     ) -> None:
         asset_name = name or fn.__name__
         prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
         self.key = AssetKey([*prefix, asset_name])
+        own = dict(resource_defs or {})
+        if io_manager_def is not None:
+            # dagster/_core/definitions/decorators/asset_decorator.py: an io_manager_def without
+            # an io_manager_key is bound under "<asset key>__io_manager"; a different definition
+            # already at that key in resource_defs is a conflict.
+            io_manager_key = io_manager_key or "__".join(
+                [*(_identifier(p) for p in self.key.path), "io_manager"]
+            )
+            if io_manager_key in own and own[io_manager_key] is not io_manager_def:
+                raise DefinitionError(
+                    f"asset {self.key.to_user_string()!r}: io_manager_def and resource_defs "
+                    f"both bind the I/O manager key {io_manager_key!r}",
+                    hint="give one definition per key: drop it from resource_defs, or give "
+                    "io_manager_key a different name.",
+                )
+            own[io_manager_key] = io_manager_def
+        io_manager_key = io_manager_key or "io_manager"
         super().__init__(
             fn,
             self.key.to_user_string(),
@@ -150,7 +169,7 @@ class AssetsDefinition(_StepDefinition):
             else:
                 self.input_keys[param] = AssetKey([param])
         self.deps = tuple(coerce_asset_key(getattr(d, "key", d)) for d in (deps or ()))
-        self.resource_defs = dict(resource_defs or {})
+        self.resource_defs = own
 
     @property
     def step_key(self) -> str:
@@ -177,7 +196,10 @@ class AssetsDefinition(_StepDefinition):
             params=self.params,
             inputs=inputs,
             resource_keys=self.resource_keys | {self.io_manager_key},
-            context_resource_keys=self.resource_keys,
+            # the I/O manager is a required resource of the step, so it is reachable as
+            # context.resources.<io_manager_key> (Dagster: an output's io_manager_key is part
+            # of the op's resource requirements, dagster/_core/definitions/op_definition.py)
+            context_resource_keys=self.resource_keys | {self.io_manager_key},
             io_manager_key=self.io_manager_key,
             asset_key=self.key,
             config_type=self.params.config_type,
@@ -258,11 +280,13 @@ def asset(
     key_prefix: str | Sequence[str] | None = None,
     deps: Iterable[Any] | None = None,
     ins: Mapping[str, AssetIn] | None = None,
-    io_manager_key: str = "io_manager",
+    io_manager_key: str | None = None,
     required_resource_keys: Iterable[str] | None = None,
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
     log_stdout: bool = False,
+    resource_defs: Mapping[str, Any] | None = None,
+    io_manager_def: Any = None,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 
 
@@ -274,17 +298,22 @@ def asset(
     key_prefix: str | Sequence[str] | None = None,
     deps: Iterable[Any] | None = None,
     ins: Mapping[str, AssetIn] | None = None,
-    io_manager_key: str = "io_manager",
+    io_manager_key: str | None = None,
     required_resource_keys: Iterable[str] | None = None,
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
     log_stdout: bool = False,
+    resource_defs: Mapping[str, Any] | None = None,
+    io_manager_def: Any = None,
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Declare an asset: a function computing one stored value from upstream assets.
 
     Parameters are read as in DESIGN §4: ``context`` first, ``config``, resources by annotation
     (a resource class or ``ResourceParam[T]``), anything else an upstream asset of the same name
     (or ``ins={"param": AssetIn("other")}``). ``deps`` orders without passing data.
+    ``resource_defs`` are the asset's own resources (they win over Definitions'); an
+    ``io_manager_def`` is its own I/O manager, bound at ``io_manager_key`` (default
+    ``"<asset key>__io_manager"``, as in Dagster).
 
     Example:
         >>> from outfitter import ConfigurableResource, asset
@@ -311,6 +340,8 @@ def asset(
             description=description,
             tags=tags,
             log_stdout=log_stdout,
+            resource_defs=resource_defs,
+            io_manager_def=io_manager_def,
         )
 
     return wrap(fn) if fn is not None else wrap

@@ -7,11 +7,13 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
 from .._resources.bindings import is_container, plan_of_bindings, resource_bindings
 from .._resources.configurable import ConfigurableResource, PartialResource
 from .._resources.context import did_you_mean
 from .._resources.io_manager import DEFAULT_IO_MANAGER
-from ..exceptions import DefinitionError, OutfitterError
+from ..exceptions import ConfigError, DefinitionError, OutfitterError
 from .asset_key import AssetKey
 from .decorators import AssetsDefinition
 from .job import JobDefinition, UnresolvedAssetJob
@@ -329,7 +331,12 @@ def with_resources(
 ) -> list[AssetsDefinition]:
     """Copies of ``assets`` carrying their own resources (winning over Definitions-level ones).
 
-    ``resource_config_by_key`` (``{"key": {"config": {...}}}``) configures them.
+    ``resource_config_by_key`` (``{"key": {"config": {...}}}``) configures the resources of
+    ``resource_defs``; its keys that are not bound there are ignored, as in Dagster. Checked at
+    the call, as Dagster does (dagster/_core/execution/with_resources.py and
+    ``AssetsDefinition.with_resources``): every resource an asset needs must be bound (by
+    ``resource_defs`` or the asset's own), the config values must be valid, and an asset's own
+    resource may not be bound again under the same key.
 
     Example:
         >>> from outfitter import asset, materialize, with_resources
@@ -356,13 +363,49 @@ def with_resources(
     defs = dict(resource_defs)
     for key, entry in (resource_config_by_key or {}).items():
         if key not in defs:
-            raise DefinitionError(
-                f"resource_config_by_key names {key!r}, which is not in resource_defs."
-                + did_you_mean(key, defs),
-                hint=f"resource_defs has: {', '.join(sorted(defs))}.",
-            )
+            continue  # Dagster configures only the keys it binds
         config = entry.get("config", entry) if isinstance(entry, Mapping) else entry
-        defs[key] = _configured(defs[key], config, key)
+        try:
+            defs[key] = _configured(defs[key], config, key)
+        except ConfigError as exc:  # also our ValidationError subclass
+            named = f"resource {key!r}"
+            problems.extend(p if p.startswith(named) else f"{named}: {p}" for p in exc.problems)
+        except ValidationError as exc:
+            problems.extend(
+                f"resource {key!r}, field "
+                f"'{'.'.join(str(p) for p in err['loc']) or '<config>'}': {err['msg']}"
+                for err in exc.errors(include_url=False, include_input=False)
+            )
+    if problems:
+        raise ConfigError(
+            f"with_resources: {len(problems)} problem(s) in resource_config_by_key",
+            problems=problems,
+            hint="give each resource {'config': {field: value}} with the fields its class (or "
+            "config_schema) declares.",
+        )
+    for a in assets:
+        name = a.key.to_user_string()
+        overlap = sorted(k for k in set(a.resource_defs) & set(defs) if k != "io_manager")
+        for key in overlap:
+            if a.resource_defs[key] is not defs[key]:
+                problems.append(
+                    f"asset {name!r} already has its own resource {key!r}; with_resources "
+                    "binds another one at that key"
+                )
+        bound = {**defs, **a.resource_defs}
+        for key in sorted(a.resource_keys | {a.io_manager_key}):
+            if key != "io_manager" and key not in bound:
+                problems.append(
+                    f"asset {name!r} requires resource {key!r}, which with_resources does not "
+                    "bind." + did_you_mean(key, bound)
+                )
+    if problems:
+        raise DefinitionError(
+            f"with_resources: {len(problems)} problem(s) binding the assets' resources",
+            problems=problems,
+            hint="bind every resource the assets ask for in resource_defs (keys: "
+            f"{', '.join(sorted(defs)) or 'none'}); don't bind a key an asset defines itself.",
+        )
     return [a.with_resource_defs(defs) for a in assets]
 
 
@@ -371,13 +414,63 @@ def _configured(resource: Any, config: Any, key: str) -> Any:
     from .._resources.definition import ResourceDefinition
 
     if isinstance(resource, PartialResource):
-        return PartialResource(resource.resource_cls, {**resource.defaults, **dict(config)})
+        merged = {**resource.defaults, **dict(config)}
+        _check_partial_config(resource, dict(config), key)
+        return PartialResource(resource.resource_cls, merged)
     if isinstance(resource, ConfigurableResourceFactory):
         values = {n: resource.__dict__[n] for n in resource.__pydantic_fields_set__}
         return type(resource)(**{**values, **dict(config)})
     if isinstance(resource, ResourceDefinition):
+        if not _has_env_var(config):  # an EnvVar is resolved (and checked) at launch
+            resource.config.validate(config, f"resource {key!r}")
         return resource.configured(config)
     raise DefinitionError(
         f"resource {key!r} ({type(resource).__name__}) takes no config",
         hint="only configurable resources and @resource functions with a config_schema do.",
     )
+
+
+def _check_partial_config(resource: PartialResource[Any], config: dict[str, Any], key: str) -> None:
+    """The values given for a resource set at launch, each checked against its field (the
+    others stay to be given at launch)."""
+    from pydantic import TypeAdapter
+
+    from .._config.env_var import EnvVar
+
+    fields = resource.resource_cls.model_fields
+    problems: list[str] = []
+    for name, value in config.items():
+        field = fields.get(name)
+        if field is None:
+            problems.append(
+                f"field {name!r}: {resource.resource_cls.__name__} has no such field."
+                + did_you_mean(name, fields)
+            )
+            continue
+        if isinstance(value, EnvVar):
+            continue  # resolved at launch
+        try:
+            TypeAdapter(field.annotation).validate_python(value)
+        except ValidationError as exc:
+            msg = exc.errors(include_url=False)[0]["msg"] if exc.errors() else str(exc)
+            problems.append(f"field {name!r}: {msg}")
+        except Exception:  # an annotation pydantic cannot check here
+            continue
+    if problems:
+        raise ConfigError(
+            f"resource {key!r}: invalid config",
+            problems=[f"resource {key!r}, {p}" for p in problems],
+            hint="fix the values.",
+        )
+
+
+def _has_env_var(value: Any) -> bool:
+    from .._config.env_var import EnvVar
+
+    if isinstance(value, EnvVar):
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_env_var(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_env_var(v) for v in value)
+    return False

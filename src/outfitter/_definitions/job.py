@@ -7,13 +7,19 @@ passing a handle to another op makes an edge. The body runs once, at decoration.
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, overload
 
-from .._resources.bindings import resource_bindings
+import pydantic
+from pydantic import BaseModel, ValidationError
+
+from .._config.run_config import RunConfig as RunConfigType
+from .._resources.bindings import plan_of_bindings, resource_bindings
 from .._resources.io_manager import DEFAULT_IO_MANAGER
-from ..exceptions import DefinitionError
+from ..exceptions import ConfigError, DefinitionError, OutfitterError
 from .decorators import check_decorated
 from .graph import NodeGraph
 from .node import InputSpec, NodeSpec
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
     from .decorators import OpDefinition
 
 __all__ = [
+    "ConfigMapping",
     "GraphDefinition",
     "JobDefinition",
     "OutputHandle",
@@ -97,7 +104,9 @@ class _Composition:
                 params=op_def.params,
                 inputs=inputs,
                 resource_keys=op_def.resource_keys | {op_def.io_manager_key},
-                context_resource_keys=op_def.resource_keys,
+                # the I/O manager is a required resource of the step (as in Dagster), so
+                # context.resources.io_manager works
+                context_resource_keys=op_def.resource_keys | {op_def.io_manager_key},
                 io_manager_key=op_def.io_manager_key,
                 config_type=op_def.params.config_type,
                 description=op_def.description,
@@ -117,23 +126,25 @@ def current_composition() -> _Composition | None:
 
 
 def _compose(fn: Callable[..., Any], owner: str, prefix: str = "") -> tuple[list[NodeSpec], Any]:
+    # A body that calls no op (`...`, `pass`) is a valid placeholder, as in Dagster, whose
+    # do_composition (dagster/_core/definitions/composition.py) accepts an empty graph: the
+    # job runs no step and succeeds.
     composition = _Composition(owner, prefix)
     token = _COMPOSING.set(composition)
     try:
         result = fn()
     finally:
         _COMPOSING.reset(token)
-    if not composition.nodes:
-        raise DefinitionError(
-            f"{owner} has no ops",
-            hint="call ops inside the body, e.g. `def my_job(): b(a())`.",
-        )
     return composition.nodes, result
 
 
 class GraphDefinition:
-    """A reusable composition of ops (``@graph``); call it inside a job body, or make it a job
-    with :meth:`to_job`.
+    """A reusable composition of ops (``@graph``); call it inside a job body, make it a job
+    with :meth:`to_job`, or run it with :meth:`execute_in_process`.
+
+    Inside a job, its ops are named ``<graph>.<op>``; as a job of its own (``to_job``,
+    ``execute_in_process``) the graph is the whole job and its ops keep their own names, as in
+    Dagster.
 
     Example:
         >>> from outfitter import graph, op
@@ -143,21 +154,25 @@ class GraphDefinition:
         >>> @graph
         ... def pipeline():
         ...     one()
-        >>> pipeline.to_job().execute_in_process().output_for_node("pipeline.one")
+        >>> pipeline.to_job().execute_in_process().output_for_node("one")
         1
+        >>> pipeline.execute_in_process().success
+        True
     """
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn
         self.name = name or fn.__name__
-        self.nodes, _ = _compose(fn, f"graph {self.name!r}", prefix=f"{self.name}.")
+        self.description = inspect.getdoc(fn)
+        self.nodes, _ = _compose(fn, f"graph {self.name!r}")
 
     def __call__(self) -> Any:
         composition = current_composition()
         if composition is None:
             raise DefinitionError(
                 f"graph {self.name!r} was called outside a job body",
-                hint="call it inside a @job function, or use graph.to_job().",
+                hint="call it inside a @job function, or use graph.to_job() / "
+                "graph.execute_in_process().",
             )
         prefix = f"{composition.prefix}"
         nodes, result = _compose(self.fn, f"graph {self.name!r}", prefix=f"{prefix}{self.name}.")
@@ -167,11 +182,246 @@ class GraphDefinition:
     def to_job(
         self,
         name: str | None = None,
+        description: str | None = None,
         resource_defs: Mapping[str, Any] | None = None,
+        config: RunConfig | Mapping[str, Any] | ConfigMapping | None = None,
         tags: Mapping[str, str] | None = None,
+        executor_def: Any = None,
+        log_stdout: bool = False,
     ) -> JobDefinition:
-        """A job running this graph."""
-        return JobDefinition(name or self.name, self.nodes, resource_defs=resource_defs, tags=tags)
+        """A job running this graph (Dagster's ``GraphDefinition.to_job``): its own resources,
+        default run config (``config``, as for ``@job``) and executor.
+
+        Example:
+            >>> from outfitter import graph, op
+            >>> @op
+            ... def one() -> int:
+            ...     return 1
+            >>> @graph
+            ... def pipeline():
+            ...     one()
+            >>> pipeline.to_job(name="nightly").name
+            'nightly'
+        """
+        return JobDefinition(
+            name or self.name,
+            self.nodes,
+            resource_defs=resource_defs,
+            config=config,
+            tags=tags,
+            description=description or self.description,
+            executor_def=executor_def,
+            log_stdout=log_stdout,
+        )
+
+    def execute_in_process(
+        self,
+        run_config: RunConfig | Mapping[str, Any] | None = None,
+        instance: Any = None,
+        resources: Mapping[str, Any] | None = None,
+        raise_on_error: bool = True,
+        tags: Mapping[str, str] | None = None,
+    ) -> ExecuteResult:
+        """Run the graph as a job in this process with ``resources`` (Dagster's
+        ``GraphDefinition.execute_in_process``, which builds an ephemeral job of the graph).
+
+        Example:
+            >>> from outfitter import graph, op
+            >>> @op
+            ... def two() -> int:
+            ...     return 2
+            >>> @graph
+            ... def sub():
+            ...     two()
+            >>> sub.execute_in_process().output_for_node("two")
+            2
+        """
+        # dagster/_core/definitions/graph_definition.py: execute_in_process makes
+        # JobDefinition(graph_def=self, resource_defs=resources) and runs it in process.
+        return self.to_job(resource_defs=resources).execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=raise_on_error, tags=tags
+        )
+
+    def __repr__(self) -> str:
+        return f"<graph {self.name}>"
+
+
+class ConfigMapping:
+    """A job's run config through a function (Dagster's ``ConfigMapping``): the run config a
+    launch gives is validated against ``config_schema`` and passed to ``config_fn``, which
+    returns the job's real run config (a dict or a :class:`RunConfig`).
+
+    ``config_schema`` is a :class:`Config` (or other pydantic model) class, or a dict of field
+    names to Python types; when omitted it is read from the annotation of ``config_fn``'s
+    parameter (a ``Config`` class). A function annotated with a ``Config`` class receives the
+    validated model, any other function a dict.
+
+    Example:
+        >>> from outfitter import ConfigMapping, job, op
+        >>> @op
+        ... def greet(config: dict) -> str:
+        ...     return config["name"]
+        >>> mapping = ConfigMapping(
+        ...     config_fn=lambda outer: {"ops": {"greet": {"config": {"name": outer["who"]}}}},
+        ...     config_schema={"who": str},
+        ... )
+        >>> @job(config=mapping)
+        ... def hello():
+        ...     greet()
+        >>> hello.execute_in_process(run_config={"who": "ada"}).output_for_node("greet")
+        'ada'
+    """
+
+    def __init__(
+        self,
+        config_fn: Callable[[Any], Any],
+        config_schema: Any = None,
+        description: str | None = None,
+    ) -> None:
+        if not callable(config_fn):
+            raise DefinitionError(
+                f"ConfigMapping(config_fn=...) takes a function, got {type(config_fn).__name__}",
+                hint="e.g. ConfigMapping(config_fn=lambda outer: {'ops': {...}}, "
+                "config_schema={'date': str}).",
+            )
+        self.config_fn = config_fn
+        self.description = description
+        self._pass_model = False
+        if config_schema is None:
+            config_schema = _annotated_model(config_fn)
+            self._pass_model = config_schema is not None
+        elif isinstance(config_schema, type) and issubclass(config_schema, BaseModel):
+            self._pass_model = _annotated_model(config_fn) is config_schema
+        self.config_schema = config_schema
+        self._model = _schema_model(config_schema)
+
+    def resolve(self, outer: Any, owner: str) -> Any:
+        """The job's run config for the launch config ``outer``."""
+        if isinstance(outer, RunConfigType):
+            raise ConfigError(
+                f"{owner} maps its run config with a ConfigMapping, so it takes that mapping's "
+                "config, not a RunConfig",
+                hint=f"pass run_config={{...}} with the fields {_schema_fields(self._model)}.",
+            )
+        value: Any = outer
+        if self._model is not None:
+            given = outer if isinstance(outer, BaseModel) else dict(outer or {})
+            try:
+                model = (
+                    given if isinstance(given, self._model) else self._model.model_validate(given)
+                )
+            except ValidationError as exc:
+                problems = [
+                    f"config field '{'.'.join(str(p) for p in err['loc']) or '<config>'}': "
+                    f"{err['msg']}"
+                    for err in exc.errors(include_url=False, include_input=False)
+                ]
+                raise ConfigError(
+                    f"{owner}: {len(problems)} problem(s) in the run config its ConfigMapping "
+                    "takes",
+                    problems=problems,
+                    hint=f"the ConfigMapping's fields are {_schema_fields(self._model)}.",
+                ) from None
+            value = model if self._pass_model else model.model_dump()
+        return self.config_fn(value)
+
+    def __repr__(self) -> str:
+        return f"ConfigMapping({getattr(self.config_fn, '__name__', self.config_fn)!r})"
+
+
+def _annotated_model(fn: Callable[..., Any]) -> type[BaseModel] | None:
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+        hints = typing.get_type_hints(fn)
+    except (TypeError, ValueError, NameError):
+        return None
+    if not params:
+        return None
+    hint = hints.get(params[0].name)
+    return hint if isinstance(hint, type) and issubclass(hint, BaseModel) else None
+
+
+def _schema_model(schema: Any) -> type[BaseModel] | None:
+    if schema is None:
+        return None
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return schema
+    if isinstance(schema, Mapping):
+        fields: dict[str, Any] = {str(k): (v, ...) for k, v in schema.items()}
+        return pydantic.create_model(
+            "ConfigMappingSchema", __config__=pydantic.ConfigDict(extra="forbid"), **fields
+        )
+    raise DefinitionError(
+        f"ConfigMapping(config_schema=...) takes a Config class or a dict of field types, got "
+        f"{type(schema).__name__}",
+        hint="e.g. config_schema={'date': str}, or annotate config_fn's parameter with a "
+        "Config class.",
+    )
+
+
+def _schema_fields(model: type[BaseModel] | None) -> list[str]:
+    return [] if model is None else list(model.model_fields)
+
+
+def _with_defaults(default: Any, given: Any) -> Any:
+    """``given`` over a job's default run config: like Dagster, each top-level section given
+    (``ops``, ``resources``, ``execution``) replaces the default's; the others stay."""
+    if given is None:
+        return default
+    if isinstance(default, RunConfigType) and isinstance(given, RunConfigType):
+        return RunConfigType(
+            ops=given.ops or default.ops,
+            resources=given.resources or default.resources,
+            execution=given.execution or default.execution,
+        )
+    base = default.to_config_dict() if isinstance(default, RunConfigType) else dict(default)
+    top = given.to_config_dict() if isinstance(given, RunConfigType) else dict(given)
+    return {**base, **top}
+
+
+def _check_job_config(name: str, config: Any, graph: NodeGraph) -> Any:
+    """A job's ``config``, checked when the job is defined: Dagster validates a default run
+    config when it builds the job (``_config_mapping_with_default_value`` in
+    dagster/_core/definitions/job_definition.py raises "Error in config when building job")."""
+    if config is None or isinstance(config, ConfigMapping):
+        return config
+    if not isinstance(config, RunConfigType | Mapping):
+        raise DefinitionError(
+            f"job {name!r}: config= takes a dict, a RunConfig or a ConfigMapping, got "
+            f"{type(config).__name__}",
+            hint="e.g. @job(config={'ops': {'my_op': {'config': {'limit': 5}}}}).",
+        )
+    from .._config.run_config import run_config_problems
+    from .._execution.launch import step_configs
+
+    problems = list(run_config_problems(config))
+    if not problems:
+        problems = step_configs(graph.nodes, config)[1]
+    if problems:
+        raise ConfigError(
+            f"job {name!r}: {len(problems)} problem(s) in its default run config (config=...)",
+            problems=problems,
+            hint="fix the config given to @job(config=...) / to_job(config=...); it is the "
+            "run config of every launch that does not replace its sections.",
+        )
+    return config
+
+
+def _check_resource_cycles(name: str, resource_defs: Mapping[str, Any]) -> None:
+    """A dependency cycle among a job's own resources is reported when the job is defined
+    (as Dagster does), not at its first run. Other problems (a dependency bound later by
+    ``Definitions``) wait until the job's resources are complete."""
+    try:
+        plan_of_bindings(dict(resource_defs))
+    except OutfitterError as exc:
+        cycles = [p for p in exc.problems if p.startswith("resource dependency cycle")]
+        if cycles:
+            raise DefinitionError(
+                f"job {name!r}: its resource_defs depend on each other in a cycle",
+                problems=cycles,
+                hint="a resource cannot (directly or indirectly) depend on itself; break the "
+                "cycle by removing one of the dependencies.",
+            ) from None
 
 
 class JobDefinition:
@@ -202,6 +452,7 @@ class JobDefinition:
         description: str | None = None,
         executor_def: Any = None,
         log_stdout: bool = False,
+        config: RunConfig | Mapping[str, Any] | ConfigMapping | None = None,
     ) -> None:
         self.name = name
         if log_stdout:  # what every step prints becomes its log records
@@ -215,6 +466,9 @@ class JobDefinition:
         self.executor_def = executor_def
         self.log_stdout = log_stdout
         self.base_resources: Any = None  # Definitions-level resources, read at each run
+        self.config = _check_job_config(name, config, self.graph)
+        if self.resource_defs:
+            _check_resource_cycles(name, self.resource_defs)
 
     @property
     def resource_keys(self) -> frozenset[str]:
@@ -233,7 +487,18 @@ class JobDefinition:
         the job's own)."""
         from .._execution.executors import in_process_executor
 
+        run_config = self.run_config_for(run_config)
         return self._run(run_config, resources, instance, raise_on_error, tags, in_process_executor)
+
+    def run_config_for(self, run_config: Any) -> Any:
+        """The run config a launch with ``run_config`` uses: through the job's ConfigMapping,
+        or over its default ``config`` (each top-level section given replaces the default's,
+        as in Dagster)."""
+        if isinstance(self.config, ConfigMapping):
+            return self.config.resolve(run_config, f"job {self.name!r}")
+        if self.config is None:
+            return run_config
+        return _with_defaults(self.config, run_config)
 
     def execute(
         self,
@@ -248,6 +513,7 @@ class JobDefinition:
         process."""
         from .._execution.executors import select_executor
 
+        run_config = self.run_config_for(run_config)
         executor = select_executor(self.executor_def, run_config, f"job {self.name!r}")
         return self._run(run_config, resources, instance, raise_on_error, tags, executor)
 
@@ -298,6 +564,7 @@ def job(
     description: str | None = None,
     executor_def: Any = None,
     log_stdout: bool = False,
+    config: RunConfig | Mapping[str, Any] | ConfigMapping | None = None,
 ) -> Callable[[Callable[..., Any]], JobDefinition]: ...
 
 
@@ -311,9 +578,13 @@ def job(
     description: str | None = None,
     executor_def: Any = None,
     log_stdout: bool = False,
+    config: RunConfig | Mapping[str, Any] | ConfigMapping | None = None,
 ) -> JobDefinition | Callable[[Callable[..., Any]], JobDefinition]:
     """Compose ops into a job: inside the body, ``op_b(op_a())`` wires ``op_a``'s output into
     ``op_b``. ``resource_defs`` are the job's own resources (they win over Definitions').
+    ``config`` is the job's default run config (a dict or :class:`RunConfig`; each top-level
+    section a launch gives replaces the default's), or a :class:`ConfigMapping`. A body that
+    calls no op is a valid placeholder (the job runs no step).
     ``log_stdout=True`` makes what every step prints an INFO record of its logger (recorded as
     ``LOG`` events), as Prefect 1's ``log_stdout`` does for a task.
 
@@ -342,6 +613,7 @@ def job(
             description=description or f.__doc__,
             executor_def=executor_def,
             log_stdout=log_stdout,
+            config=config,
         )
 
     return wrap(fn) if fn is not None else wrap
@@ -363,6 +635,8 @@ def graph(fn: Callable[..., Any] | None = None, /, *, name: str | None = None) -
         ...     sub()
         >>> [n.key for n in outer.nodes]
         ['sub.two']
+        >>> sub.execute_in_process().output_for_node("two")
+        2
     """
 
     check_decorated(fn, "graph")

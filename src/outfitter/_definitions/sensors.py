@@ -14,7 +14,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, ClassVar, overload
 
 from .._config.run_config import RunConfig
 from .._resources.context import did_you_mean
@@ -109,6 +109,9 @@ class SensorEvaluationContext:
         '6'
     """
 
+    # a parameter annotated with this class is the context (params.py)
+    __outfitter_context__: ClassVar[bool] = True
+
     def __init__(
         self,
         *,
@@ -143,6 +146,9 @@ class ScheduleEvaluationContext:
         >>> build_schedule_context(scheduled_execution_time=when).scheduled_execution_time.year
         2026
     """
+
+    # a parameter annotated with this class is the context (params.py)
+    __outfitter_context__: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -225,13 +231,16 @@ class _Instigator:
         self.fn = fn
         self.name = name or fn.__name__
         self.owner = f"{self.kind} {self.name!r}"
-        self.params: Params = classify_params(fn, self.owner)
-        if self.params.inputs:
+        # the context is its first non-resource parameter, any name (as in Dagster)
+        self.params: Params = classify_params(fn, self.owner, instigator=True)
+        extra = [*self.params.inputs, *([self.params.config] if self.params.config else [])]
+        if extra:
             raise DefinitionError(
-                f"{self.owner} has parameters {list(self.params.inputs)} that are neither "
-                "context nor resources",
-                hint="a sensor/schedule takes an optional first `context` and resources "
-                "annotated with a resource class or ResourceParam[T].",
+                f"{self.owner} has parameters {extra} that are neither the context "
+                f"({self.params.context!r}) nor resources",
+                hint="a sensor/schedule takes an optional context (its first parameter that "
+                "is not a resource) and resources annotated with a resource class or "
+                "ResourceParam[T].",
             )
         self.job = job
         self.__doc__ = fn.__doc__
@@ -298,7 +307,8 @@ class _Instigator:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Direct invocation for tests: pass a context (from build_*_context) and/or resources
         as keyword arguments."""
-        context = args[0] if args else kwargs.pop("context", None)
+        name = self.params.context or "context"
+        context = args[0] if args else kwargs.pop(name, kwargs.pop("context", None))
         if context is None:
             context = self._default_context()
         if kwargs:

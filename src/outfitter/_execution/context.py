@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._resources.context import Resources, did_you_mean
-from ..exceptions import MissingResourceError
+from .._resources.context import Resources, did_you_mean, missing_as
+from ..exceptions import (
+    MissingResourceAttributeError,
+    MissingResourceError,
+    MissingResourceKeyError,
+)
 
 if TYPE_CHECKING:
     from .._resources.asset_key import AssetKey
@@ -23,7 +27,8 @@ class StepResources(Resources):
     """The resources a step declared, opened on first access from the run's scope.
 
     Asking for a key the step did not declare raises :class:`MissingResourceError` saying how to
-    declare it, even if the key is bound: steps see only what they ask for.
+    declare it, even if the key is bound: steps see only what they ask for. By attribute it is
+    also an ``AttributeError`` (``hasattr`` is False), by ``[key]`` also a ``KeyError``.
     """
 
     __slots__ = ("_allowed", "_scope")
@@ -60,13 +65,25 @@ class StepResources(Resources):
         owner = self._owner
         return owner if " " in owner else f"step {owner!r}"
 
+    def _lookup(self, key: str, cls: type[MissingResourceError]) -> Any:
+        try:
+            return self._get(key)
+        except MissingResourceError as missing:
+            if key not in missing.keys:
+                raise  # a dependency of the resource is missing, not the resource itself
+            raise missing_as(missing, cls) from None
+
     def __getattr__(self, key: str) -> Any:
         if key.startswith("__"):
             raise AttributeError(key)
-        return self._get(key)
+        return self._lookup(key, MissingResourceAttributeError)
 
     def __getitem__(self, key: str) -> Any:
-        return self._get(key)
+        return self._lookup(key, MissingResourceKeyError)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The resource at ``key``, or ``default`` if the step did not declare it."""
+        return self._get(key) if key in self._allowed else default
 
     def __iter__(self) -> Any:
         return iter(sorted(self._allowed))
@@ -90,6 +107,9 @@ class OpExecutionContext:
         >>> context.resources.token
         't'
     """
+
+    # a parameter annotated with this class is the context (outfitter._definitions.params)
+    __outfitter_context__: ClassVar[bool] = True
 
     __slots__ = (
         "_asset_key",

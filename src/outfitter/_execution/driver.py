@@ -230,6 +230,7 @@ class _Driver:
             logs=self.logs,
         )
         self.runner.live = self.inflight = inflight
+        self.runner.io_keys = {n.key: n.io_manager_key for n in launch.graph.nodes}
         self.record = instance.record_events
         self.loop: asyncio.AbstractEventLoop | None = None
         self.worker_teardowns: list[TeardownError] = []

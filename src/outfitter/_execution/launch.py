@@ -15,8 +15,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from .._config.env_var import contains_env_var
 from .._config.redaction import mask_secret_fields
-from .._config.run_config import RunConfig
+from .._config.run_config import RunConfig, env_from_data, resolve_step_configs
 from .._definitions.graph import NodeGraph
 from .._definitions.node import NodeSpec
 from .._flows.compile import FlowPlan
@@ -25,6 +26,7 @@ from .._instance import Instance, RunStatus
 from .._resources.bindings import plan_of_bindings
 from .._resources.configurable import redacted_config
 from .._resources.context import did_you_mean
+from .._resources.io_manager import is_in_memory
 from .._resources.spec import ResourcePlan
 from .._resources.spec import config_model as _config_model
 from ..exceptions import ConfigError, MissingResourceError, OutfitterError
@@ -44,10 +46,19 @@ def _ops_config(run_config: RunConfig | Mapping[str, Any] | None) -> dict[str, A
     if isinstance(run_config, RunConfig):
         return dict(run_config.ops)
     ops = run_config.get("ops") or {}
-    return {
-        name: (entry["config"] if isinstance(entry, Mapping) and "config" in entry else entry)
+    return {  # YAML's {env: NAME} leaves become EnvVars, as in resource config
+        name: env_from_data(
+            entry["config"] if isinstance(entry, Mapping) and "config" in entry else entry
+        )
         for name, entry in ops.items()
+        if not _only_io_sections(entry)
     }
+
+
+def _only_io_sections(entry: Any) -> bool:
+    """Whether an ``ops.<step>`` entry gives only I/O manager config (Dagster's ``outputs`` /
+    ``inputs`` sections, see ``io_configs``) and no op config."""
+    return isinstance(entry, Mapping) and bool(entry) and set(entry) <= {"outputs", "inputs"}
 
 
 def step_configs(
@@ -70,6 +81,12 @@ def step_configs(
         raw = given.get(node.key)
         if config_type is None or isinstance(raw, config_type):
             configs[node.key] = raw
+            continue
+        if isinstance(raw, Mapping) and contains_env_var(raw):
+            try:  # the constructor keeps EnvVars (even EnvVar.int for an int field) for later
+                configs[node.key] = config_type(**raw)
+            except OutfitterError as exc:
+                problems.extend(f"step {node.key!r}: {p}" for p in exc.problems)
             continue
         try:
             configs[node.key] = config_type.model_validate(raw or {})
@@ -106,6 +123,19 @@ def _instance_for(instance: Any) -> Iterator[tuple[Instance, bool]]:
         yield own, True
     finally:
         own.close()
+
+
+def handoff(graph: NodeGraph, plan: ResourcePlan) -> frozenset[str]:
+    """The steps whose outputs reach their consumers in memory when run in process: those
+    without an I/O manager and those whose I/O manager is the in-memory one. Every other
+    step's consumers load their inputs through its I/O manager, as in Dagster."""
+    specs = plan.specs
+    return frozenset(
+        n.key
+        for n in graph.nodes
+        if n.io_manager_key is None
+        or (n.io_manager_key in specs and is_in_memory(specs[n.io_manager_key].source))
+    )
 
 
 def record_config(run_config: Any, plan: ResourcePlan, graph: NodeGraph) -> Any:
@@ -164,10 +194,10 @@ def run_job(
     check = check_launch(graph, plan, run_config)
     if check.bound is None:
         raise launch_error(repr(name), check, scaffold_for(graph, plan))
-    configs, bound = check.configs, check.bound
+    configs, bound = resolve_step_configs(check.configs), check.bound
     if executor.name != "in_process":
         check_io_managers(graph.nodes, bound, executor.name)
-    policy = JobPolicy(in_memory=executor.name == "in_process")
+    policy = JobPolicy(in_memory=executor.name == "in_process", handoff=handoff(graph, bound))
     record = record_config(run_config, bound, graph)
     launch = Launch(
         name, graph, bound, configs, run_config, record, dict(tags or {}), executor, policy

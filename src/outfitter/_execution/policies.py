@@ -37,13 +37,20 @@ _NO_VALUES: dict[str, Any] = {}
 
 class JobPolicy:
     """Assets and ops: a step runs once its upstream steps succeeded and is skipped when one
-    failed or was skipped; its inputs are its upstream outputs held in memory (in process) or
-    loaded through the I/O manager (on workers); a failure is the step's exception."""
+    failed or was skipped; a failure is the step's exception. Its inputs, as in Dagster, are
+    loaded through the upstream's I/O manager (``load_input``), except the outputs of the
+    steps in ``handoff`` (in process, those whose I/O manager is the in-memory one), which are
+    handed over as they are; on workers every input is loaded.
 
-    __slots__ = ("failures", "in_memory", "results", "skipped")
+    Dagster: dagster/_core/execution/plan/inputs.py (FromStepOutput loads through the upstream
+    output's I/O manager); its mem_io_manager keeps values in memory."""
 
-    def __init__(self, *, in_memory: bool) -> None:
+    __slots__ = ("failures", "handoff", "in_memory", "results", "skipped")
+
+    def __init__(self, *, in_memory: bool, handoff: frozenset[str] | None = None) -> None:
         self.in_memory = in_memory
+        self.handoff = handoff
+        """Steps whose outputs go to their consumers in memory (None: every step's)."""
         self.results: dict[str, Any] = {}
         self.failures: dict[str, StepFailure] = {}
         self.skipped: set[str] = set()
@@ -57,10 +64,11 @@ class JobPolicy:
         if not self.in_memory:
             return _NO_VALUES
         results = self.results
+        handoff = self.handoff
         values: dict[str, Any] = {}
         for inp in node.inputs:
             source = inp.upstream
-            if source is not None and source in results:
+            if source in results and (handoff is None or source in handoff):
                 values[inp.name] = results[source]
         return values
 

@@ -114,6 +114,7 @@ class WorkerRun:
         self.payload = payload
         self.pid = os.getpid()
         self._where = {"pid": self.pid}
+        self._io_keys = {key: node.io_manager_key for key, node in payload.nodes.items()}
         self._local = threading.local()
         self._async_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -197,6 +198,7 @@ class WorkerRun:
         )
         runner.live = self.inflight
         runner.where = self._where
+        runner.io_keys = self._io_keys
         return runner
 
     def call(self, key: str, values: Mapping[str, Any], announce: bool) -> Reply:

@@ -25,7 +25,7 @@ from .._definitions.graph import NodeGraph
 from .._definitions.node import NO_DEFAULT, InputSpec, NodeSpec
 from .._instance import EventType
 from .._resources.context import capture_stdout
-from .._resources.io_manager import InputContext, OutputContext
+from .._resources.io_manager import InputContext, OutputContext, io_configs
 from .._resources.markers import Scope
 from .._resources.scope import RunScope
 from .._resources.spec import ResourcePlan
@@ -168,6 +168,8 @@ class StepRunner:
         "_io_logs",
         "configs",
         "instance",
+        "io_config",
+        "io_keys",
         "keep_outputs",
         "live",
         "logs",
@@ -206,6 +208,12 @@ class StepRunner:
         self._io_logs: dict[str, Any] = {}
         self.live: InFlight | None = None
         """Where calls' events are followed while they run, when the run writes live."""
+        self.io_config = io_configs(run_config)
+        """Per-output and per-input I/O manager config (Dagster's ``ops.<op>.outputs`` /
+        ``inputs``): ``context.config`` of the output and input contexts."""
+        self.io_keys: Mapping[str, str | None] = {}
+        """Each node's I/O manager key: an input from this run is loaded through its
+        upstream's (set from the run's graph)."""
         self.where: dict[str, Any] | None = None
         """The data of this runner's STEP_START events: ``{"pid": ...}`` on a worker process
         (None in the coordinator), so a run's timeline shows which process ran each step."""
@@ -250,9 +258,13 @@ class StepRunner:
     def _load_input(
         self, node: NodeSpec, inp: InputSpec, scope: RunScope, events: list[Any]
     ) -> Any:
-        """Load an input through the step's I/O manager: an asset stored by an earlier run, or
-        (on executors with worker processes) an upstream step's output from this run."""
+        """Load an input through an I/O manager: an upstream step's output from this run
+        through that step's I/O manager (as Dagster loads it, unless it is the in-memory one,
+        whose values the policy hands over), or an asset stored by an earlier run through
+        this step's."""
         key = node.io_manager_key
+        if inp.upstream is not None:
+            key = self.io_keys.get(inp.upstream) or key
         assert key is not None, "nodes without an I/O manager get every input from the policy"
         manager = scope.get(key)
         upstream = None
@@ -268,7 +280,7 @@ class StepRunner:
             run_id=self.run_id,
             resources=StepResources(scope, node.context_resource_keys, node.label),
             log=self._io_log(key, scope),
-            config=self.configs.get(node.key),
+            config=self.io_config.get((node.key, "inputs", inp.name)),
             metadata={},
             instance=self.instance,
         )
@@ -301,7 +313,7 @@ class StepRunner:
             run_id=self.run_id,
             resources=StepResources(scope, node.context_resource_keys, node.label),
             log=log,
-            config=self.configs.get(node.key),
+            config=self.io_config.get((node.key, "outputs", "result")) if self.io_config else None,
             instance=self.instance,
         )
         manager.handle_output(context, value)

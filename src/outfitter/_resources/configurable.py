@@ -14,14 +14,22 @@ import inspect
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from .._config.env_var import EnvVar, contains_env_var
-from .._config.run_config import MAX_DEPTH, too_deep
+from .._config.errors import ConfigValidationError
+from .._config.run_config import (
+    MAX_DEPTH,
+    construction_error,
+    enum_by_name,
+    field_keys,
+    too_deep,
+)
 from ..exceptions import ConfigError, DefinitionError, InvocationError
 from .context import InitResourceContext, Resources, current_init_context
 from .markers import RESOURCE_DEPENDENCY, Scope, has_marker, parse_scope, strip_optional
@@ -129,7 +137,9 @@ def _needs_deferral(info: ClassInfo, name: str, value: Any) -> bool:
         return False
     nested = info.nested.get(name)
     if nested is not None:
-        if isinstance(value, PartialResource) or contains_env_var(value):
+        if isinstance(value, PartialResource):
+            return True
+        if not isinstance(value, BaseModel) and contains_env_var(value):
             return True
         return nested.expected is None or not isinstance(value, nested.expected)
     return contains_env_var(value) or isinstance(value, PartialResource)
@@ -233,10 +243,18 @@ def redacted_config(value: Any) -> Any:
             name: redacted_config(shown.get(name, value.__dict__[name]))
             for name in type(value).model_fields
         }
+    if isinstance(value, BaseModel):  # a nested Config: the EnvVars it was given, not values
+        shown = (value.__pydantic_private__ or {}).get("_outfitter_env_fields") or {}
+        return {
+            name: redacted_config(shown.get(name, field_value))
+            for name, field_value in value.__dict__.items()
+        }
     if isinstance(value, dict):
         return {str(k): redacted_config(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [redacted_config(v) for v in value]
+    if isinstance(value, Enum):
+        return value.name
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return f"<{type(value).__name__}>"
@@ -264,7 +282,12 @@ class ConfigurableResourceFactory(BaseModel, Generic[T]):
     """
 
     model_config = ConfigDict(
-        frozen=True, arbitrary_types_allowed=True, extra="forbid", validate_default=False
+        frozen=True,
+        arbitrary_types_allowed=True,
+        extra="forbid",
+        validate_default=False,
+        validate_by_alias=True,  # launch config names a field by its alias, as in Dagster,
+        validate_by_name=True,  # or by its name
     )
 
     _outfitter_scope: ClassVar[Scope | str] = Scope.RUN
@@ -285,6 +308,11 @@ class ConfigurableResourceFactory(BaseModel, Generic[T]):
         if cls.__module__ != __name__:  # the base classes below are not resources themselves
             plan_of_class(cls)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _outfitter_enum_name(cls, value: Any, info: Any) -> Any:
+        return enum_by_name(cls, info.field_name, value)
+
     def __init__(self, **data: Any) -> None:
         cls = type(self)
         info = class_info(cls)
@@ -293,12 +321,16 @@ class ConfigurableResourceFactory(BaseModel, Generic[T]):
             raise _construction_error(
                 cls, [f"{cls.__name__}: config nests deeper than {MAX_DEPTH} levels at {deep}"]
             )
+        data = _nested_from_dicts(info, _by_field_name(cls, data))
         if not any(_needs_deferral(info, k, v) for k, v in data.items()):
             try:
                 super().__init__(**data)
+                return
             except ValidationError as exc:
-                raise _construction_error(cls, _error_lines(cls.__name__, exc)) from None
-            return
+                error = construction_error(cls, exc, _CONSTRUCTION_HINT)
+            # raised out here: pydantic's error (which holds the inputs) is not its context,
+            # so nothing that pickles exceptions with their context carries it along
+            raise error
         problems = config_problems(cls, data, cls.__name__)
         if problems:
             raise _construction_error(cls, problems)
@@ -408,6 +440,94 @@ class ConfigurableResourceFactory(BaseModel, Generic[T]):
         copy._outfitter_context = context
         return copy
 
+    # -- Dagster's hand-driving APIs (Dagster: _config/pythonic_config/resource.py) ---------------
+
+    def with_replaced_resource_context(self, context: InitResourceContext) -> Self:
+        """Dagster's name for :meth:`with_resource_context`: a copy bound to ``context``.
+
+        Example:
+            >>> from outfitter import ConfigurableResource, build_init_resource_context
+            >>> class Paths(ConfigurableResource):
+            ...     root: str = "/data"
+            >>> ctx = build_init_resource_context()
+            >>> Paths().with_replaced_resource_context(ctx).get_resource_context() is ctx
+            True
+        """
+        return self.with_resource_context(context)
+
+    @classmethod
+    def to_config_schema(cls) -> dict[str, Any]:
+        """The config fields (not nested resources) as a ``config_schema`` for ``@resource``,
+        so a function resource can take this class's config and build it with
+        :meth:`from_resource_context`. ``context.resource_config`` is then a dict.
+
+        Example:
+            >>> from outfitter import ConfigurableResource, build_init_resource_context, resource
+            >>> class Writer(ConfigurableResource):
+            ...     prefix: str
+            >>> @resource(config_schema=Writer.to_config_schema())
+            ... def writer(context):
+            ...     return Writer.from_resource_context(context)
+            >>> writer(build_init_resource_context(config={"prefix": "> "})).prefix
+            '> '
+        """
+        info = class_info(cls)
+        return {
+            name: (cls.model_fields[name].annotation, _copy_field(cls.model_fields[name]))
+            for name in info.config_fields
+        }
+
+    def process_config_and_initialize(self) -> T:
+        """Open this resource outside a run and return its value: EnvVars resolved, nested
+        resources opened, ``setup_for_execution`` run. For resources that need teardown (theirs
+        or a nested one's) use :meth:`process_config_and_initialize_cm`.
+
+        Example:
+            >>> from outfitter import ConfigurableResource
+            >>> class Api(ConfigurableResource):
+            ...     url: str
+            >>> Api(url="http://x").process_config_and_initialize().url
+            'http://x'
+        """
+        from .scope import RunScope
+
+        key = type(self).__name__
+        scope = RunScope({key: self})
+        closing = sorted(k for k, spec in scope.plan.specs.items() if spec.lifecycle.needs_exit)
+        if closing:
+            raise InvocationError(
+                f"{key} needs teardown (of {', '.join(repr(k) for k in closing)}), which "
+                "process_config_and_initialize would skip",
+                hint=f"use `with resource.process_config_and_initialize_cm() as value:` so "
+                f"{key} is closed when the block ends.",
+            )
+        try:
+            return cast(T, scope.get(key))
+        finally:
+            scope.close()
+
+    @contextlib.contextmanager
+    def process_config_and_initialize_cm(self) -> Iterator[T]:
+        """Context manager form of :meth:`process_config_and_initialize`: the resource (and its
+        nested resources) are torn down when the block ends.
+
+        Example:
+            >>> from outfitter import ConfigurableResource
+            >>> class Api(ConfigurableResource):
+            ...     url: str
+            ...     def teardown_after_execution(self, context) -> None:
+            ...         print("closed")
+            >>> with Api(url="http://x").process_config_and_initialize_cm() as api:
+            ...     api.url
+            'http://x'
+            closed
+        """
+        from .build import build_resources
+
+        key = type(self).__name__
+        with build_resources({key: self}) as resources:
+            yield cast(T, resources[key])
+
     @classmethod
     def from_resource_context(cls, context: InitResourceContext) -> Self:
         """Build and set up the resource from an init context (config from
@@ -503,6 +623,7 @@ class PartialResource(Generic[R]):
     __slots__ = ("defaults", "resource_cls")
 
     def __init__(self, resource_cls: type[R], defaults: dict[str, Any]) -> None:
+        defaults = _by_field_name(resource_cls, defaults)
         problems = config_problems(
             resource_cls,
             defaults,
@@ -529,10 +650,47 @@ class PartialResource(Generic[R]):
         return f"PartialResource({self.resource_cls.__name__}{args})"
 
 
-def _construction_error(cls: type, problems: list[str]) -> ConfigError:
-    return ConfigError(
+def _copy_field(field: FieldInfo) -> FieldInfo:
+    import copy
+
+    return copy.copy(field)
+
+
+_CONSTRUCTION_HINT = (
+    "pass each field a value of its declared type; use EnvVar('NAME') for values from "
+    "the environment, or configure_at_launch() for values given per run."
+)
+
+
+def _construction_error(cls: type, problems: list[str]) -> ConfigValidationError:
+    # also pydantic's ValidationError, as Dagster's (pydantic) resources raise
+    return ConfigValidationError.build(
+        cls.__name__,
+        [("config", (), p, None) for p in problems],
         f"invalid config for {cls.__name__}",
-        problems=problems,
-        hint="pass each field a value of its declared type; use EnvVar('NAME') for values from "
-        "the environment, or configure_at_launch() for values given per run.",
+        problems,
+        _CONSTRUCTION_HINT,
     )
+
+
+def _by_field_name(cls: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` keyed by field names: a field's alias (Dagster's config key) becomes its name."""
+    keys = field_keys(cls)
+    if all(keys.get(k, k) == k for k in data):
+        return data
+    return {keys.get(k, k): v for k, v in data.items()}
+
+
+def _nested_from_dicts(info: ClassInfo, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with a dict given for a nested resource field built into that resource class
+    (``model_validate({"inner": {...}})`` passes dicts; pydantic builds nested models so)."""
+    for name, nested in info.nested.items():
+        value = data.get(name)
+        expected = nested.expected
+        if (
+            isinstance(value, dict)
+            and expected is not None
+            and issubclass(expected, ConfigurableResourceFactory)
+        ):
+            data = {**data, name: expected(**value)}
+    return data

@@ -11,7 +11,11 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from ..exceptions import MissingResourceError
+from ..exceptions import (
+    MissingResourceAttributeError,
+    MissingResourceError,
+    MissingResourceKeyError,
+)
 
 __all__ = [
     "RUN_LOGS",
@@ -21,6 +25,7 @@ __all__ = [
     "current_init_context",
     "current_logger",
     "did_you_mean",
+    "missing_as",
 ]
 
 _LOG = logging.getLogger("outfitter.resources")
@@ -87,11 +92,24 @@ def did_you_mean(name: str, candidates: Any) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
+def missing_as(
+    error: MissingResourceError, cls: type[MissingResourceError]
+) -> MissingResourceError:
+    """``error`` as a ``cls`` (the attribute or key variant), same message, keys and hint."""
+    if isinstance(error, cls):
+        return error
+    copy = cls.__new__(cls)
+    copy.args = error.args
+    copy.__dict__.update(error.__dict__)
+    return copy
+
+
 class Resources(Mapping[str, Any]):
     """Read-only view of opened resources by key; attribute access and ``[key]`` both work.
 
     Asking for a key that is not there raises :class:`MissingResourceError` listing the keys that
-    are, with a did-you-mean.
+    are, with a did-you-mean; by attribute it is also an ``AttributeError`` (so ``hasattr`` is
+    False), by ``[key]`` also a ``KeyError``.
 
     Example:
         >>> res = Resources({"db": 1}, owner="resource 'client'")
@@ -100,7 +118,9 @@ class Resources(Mapping[str, Any]):
         >>> res.dbb  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        outfitter.exceptions.MissingResourceError: resource 'client' has no resource 'dbb'; ...
+        outfitter.exceptions.MissingResourceAttributeError: resource 'client' has no resource ...
+        >>> hasattr(res, "dbb")
+        False
     """
 
     __slots__ = ("_owner", "_values")
@@ -125,13 +145,13 @@ class Resources(Mapping[str, Any]):
         try:
             return self._values[key]
         except KeyError:
-            raise self._missing(key) from None
+            raise missing_as(self._missing(key), MissingResourceAttributeError) from None
 
     def __getitem__(self, key: str) -> Any:
         try:
             return self._values[key]
         except KeyError:
-            raise self._missing(key) from None
+            raise missing_as(self._missing(key), MissingResourceKeyError) from None
 
     def __contains__(self, key: object) -> bool:
         # Mapping's default calls __getitem__, whose MissingResourceError is not a KeyError
@@ -197,6 +217,22 @@ class InitResourceContext:
         logs = RUN_LOGS.get() if resource_key is not None and run_id is not None else None
         self.log = logs.resource_logger(resource_key) if logs is not None else (log or _LOG)
         self.resource_key = resource_key
+
+    @property
+    def dagster_run(self) -> Any:
+        """The record of the run opening this resource (Dagster's name): the instance's
+        ``RunRecord`` for ``run_id`` (``run_id``, ``job_name``, ``status``, ``tags``,
+        ``run_config``), or None outside a run or when the instance has no record of it.
+
+        Example:
+            >>> from outfitter import build_init_resource_context
+            >>> build_init_resource_context().dagster_run is None
+            True
+        """
+        get_run = getattr(self.instance, "get_run", None)
+        if self.run_id is None or get_run is None:
+            return None
+        return get_run(self.run_id)
 
     def replace(self, **changes: Any) -> InitResourceContext:
         """A copy with some attributes changed."""

@@ -36,6 +36,7 @@ __all__ = [
     "OutputContext",
     "build_input_context",
     "build_output_context",
+    "io_configs",
 ]
 
 _LOG = logging.getLogger("outfitter.io")
@@ -174,6 +175,34 @@ class InputContext:
         if self.asset_key is not None:
             return f"asset {self.asset_key.to_user_string()!r}"
         return f"input {self.name!r} of step {self.step_key!r}"
+
+
+def io_configs(run_config: Any) -> dict[tuple[str, str, str], Any]:
+    """Per-output and per-input I/O manager config of a run config, keyed by
+    ``(step key, "outputs" | "inputs", name)``: Dagster's ``ops: {my_op: {outputs: {result:
+    {...}}, inputs: {x: {...}}}}``, which reaches ``handle_output`` / ``load_input`` as
+    ``context.config``. A ``RunConfig`` (whose ``ops`` hold op config only) has none.
+
+    Example:
+        >>> entry = {"config": {"n": 1}, "outputs": {"result": {"fmt": "csv"}}}
+        >>> io_configs({"ops": {"clean": entry}})
+        {('clean', 'outputs', 'result'): {'fmt': 'csv'}}
+    """
+    if not isinstance(run_config, Mapping):
+        return {}
+    ops = run_config.get("ops")
+    found: dict[tuple[str, str, str], Any] = {}
+    if not isinstance(ops, Mapping):
+        return found
+    for step, entry in ops.items():
+        if not isinstance(entry, Mapping):
+            continue
+        for section in ("outputs", "inputs"):
+            given = entry.get(section)
+            if isinstance(given, Mapping):
+                for name, value in given.items():
+                    found[(str(step), section, str(name))] = value
+    return found
 
 
 def build_output_context(**kwargs: Any) -> OutputContext:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from .._config.env_var import EnvVar, contains_env_var, resolve_env_vars
 from .._config.redaction import Redactor, secret_values
+from .._config.run_config import field_keys, plain_config
 from .._graph import toposort
 from ..exceptions import ConfigError, DefinitionError, MissingResourceError
 from .configurable import (
@@ -275,7 +276,8 @@ def _configurable(
                 private["_outfitter_env_fields"] = env_originals
         data = copy.__dict__
         ctx = InitResourceContext(
-            {n: data[n] for n in config_fields},
+            # config values as Dagster shows them: nested Config as dicts, Enum members' values
+            {n: plain_config(data[n]) for n in config_fields},
             Resources(deps_values, owner_name),
             env.instance,
             env.run_id,
@@ -533,7 +535,9 @@ class ResourcePlan:
         src = spec.source
         if isinstance(src, ResourceDefinition):
             if src.config.source is None:
-                problems.append(f"resource {key!r} ({_label(src)}) takes no config")
+                # no schema: any config is its resource_config, as Dagster's @resource accepts
+                # ("If not set, Dagster will accept any config provided for the resource")
+                routed[key] = config
             else:
                 try:
                     if not contains_env_var(config):
@@ -563,7 +567,9 @@ class ResourcePlan:
             return
         info = class_info(cls)
         own: dict[str, Any] = {}
-        for name, value in config.items():
+        keys = field_keys(cls)  # a field's alias (Dagster's config key) or its name
+        for given, value in config.items():
+            name = keys.get(str(given), str(given))
             nested = info.nested.get(name)
             if nested is None:
                 own[name] = value
