@@ -23,6 +23,7 @@ from pydantic import PrivateAttr
 
 import outfitter as of
 from outfitter.exceptions import (
+    ConfigError,
     InvocationError,
     InvocationTypeError,
     MissingResourceAttributeError,
@@ -338,3 +339,28 @@ def test_init_resource_context_dagster_run_is_the_run_record() -> None:
     assert run is not None
     assert run.run_id == result.run_id
     assert of.build_init_resource_context().dagster_run is None
+
+
+def test_an_env_var_in_config_given_to_a_direct_call_is_read_at_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Calling an asset directly with config holding an EnvVar gives the function the value,
+    as a run does when it starts (issue 14: the name must never reach user code); an unset
+    variable is an error naming the field and the variable."""
+
+    class Greeting(of.Config):
+        name: str
+        times: int = 1
+
+    @of.asset
+    def greet(config: Greeting) -> str:
+        return f"{config.name} x{config.times}"
+
+    monkeypatch.setenv("GREET_NAME", "ada")
+    monkeypatch.setenv("GREET_TIMES", "3")
+    config = Greeting(name=of.EnvVar("GREET_NAME"), times=of.EnvVar.int("GREET_TIMES"))
+    assert greet(config=config) == "ada x3"
+    monkeypatch.delenv("GREET_NAME")
+    with pytest.raises(ConfigError) as info:
+        greet(config=Greeting(name=of.EnvVar("GREET_NAME")))
+    assert "config field 'name': environment variable GREET_NAME is not set" in str(info.value)

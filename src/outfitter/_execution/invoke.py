@@ -12,6 +12,8 @@ import inspect
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .._config.env_var import contains_env_var
+from .._config.run_config import resolve_step_configs
 from .._resources.context import did_you_mean
 from .._resources.markers import Scope
 from .._resources.scope import RunScope, plan_for
@@ -299,6 +301,9 @@ def invoke_directly(defn: _StepDefinition, args: tuple[Any, ...], kwargs: dict[s
     params = defn.params
     owner = defn.owner
     context, bound = _bind_arguments(defn, args, kwargs)
+    if params.config and contains_env_var(bound.get(params.config)):
+        # read now, as a run reads them when it starts: the name never reaches the function
+        bound[params.config] = resolve_step_configs({defn.name: bound[params.config]})[defn.name]
     resource_names = {r.key for r in params.resources}
     given = {k: bound.pop(k) for k in list(bound) if k in resource_names}
     ctx_resources = context.resources if context is not None else None
