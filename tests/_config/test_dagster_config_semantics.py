@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError
 
 import outfitter as of
 from outfitter._config.run_config import load_run_config_yaml
-from outfitter.exceptions import ConfigError, InvocationError
+from outfitter.exceptions import ConfigError, DefinitionError, InvocationError
 
 SECRET = "op-Secret-4b9d"
 
@@ -306,3 +306,37 @@ def test_assigning_a_config_field_raises_our_invocation_error() -> None:
         config.limit = 5
     assert "cannot assign config field 'limit' of StepConfig: config is frozen" in str(info.value)
     assert "model_copy(update={'limit': ...})" in str(info.value)
+
+
+def test_a_config_field_of_a_type_config_cannot_give_is_refused_when_the_class_is_defined() -> None:
+    """Dagster refuses a field whose type config cannot give when the class is defined
+    (dagster/_config/pythonic_config/conversion_utils.py, ``infer_schema_from_config_class``
+    raises DagsterInvalidPythonicConfigDefinitionError "Unable to resolve config type"); every
+    such field is named at once, for Config classes and resources alike."""
+
+    class Client:
+        pass
+
+    with pytest.raises(DefinitionError) as info:
+
+        class Settings(of.Config):
+            client: Client
+            other: Client
+            name: str
+
+    text = str(info.value)
+    assert "Config class Settings: 2 field(s) of a type config cannot give" in text
+    assert "field 'client' has type" in text
+    assert "field 'other' has type" in text
+    assert "ResourceDependency[T]" in text
+
+    with pytest.raises(DefinitionError, match="resource Holder: 1 field"):
+
+        class Holder(of.ConfigurableResource):
+            client: Client
+
+    class Fine(of.ConfigurableResource):  # an object given in code: a resource dependency
+        client: of.ResourceDependency[Client]
+        name: str = "x"
+
+    assert Fine(client=Client()).name == "x"

@@ -331,7 +331,7 @@ def test_classify_function_decides_each_shape(
 class Hooked(of.ConfigurableResource):
     """Records setup/teardown into a shared list given as config."""
 
-    events: Recorder
+    events: of.ResourceDependency[Recorder]
     fail_setup: bool = False
     _state: str = PrivateAttr(default="new")
 
@@ -395,7 +395,7 @@ def test_teardown_is_not_called_when_async_setup_raised() -> None:
 class FailingCreate(of.ConfigurableResourceFactory[str]):
     """Its setup succeeds, then create_resource raises."""
 
-    events: Recorder
+    events: of.ResourceDependency[Recorder]
 
     def setup_for_execution(self, context: of.InitResourceContext) -> None:
         self.events.append("setup")
@@ -512,7 +512,7 @@ def test_yield_for_execution_returning_a_non_context_manager_is_rejected_at_open
 class GenFactory(of.ConfigurableResourceFactory[str]):
     """create_resource is a generator."""
 
-    events: Recorder
+    events: of.ResourceDependency[Recorder]
 
     def create_resource(self, context: of.InitResourceContext) -> Iterator[str]:  # type: ignore[override]
         self.events.append("open")
@@ -523,7 +523,7 @@ class GenFactory(of.ConfigurableResourceFactory[str]):
 class AsyncGenFactory(of.ConfigurableResourceFactory[str]):
     """create_resource is an async generator."""
 
-    events: Recorder
+    events: of.ResourceDependency[Recorder]
 
     async def create_resource(  # type: ignore[override]
         self, context: of.InitResourceContext

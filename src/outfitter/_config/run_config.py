@@ -7,7 +7,7 @@ import enum
 import types
 import typing
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -59,6 +59,11 @@ class Config(BaseModel):
     # (the run's redactor learns them from here, see redaction.secret_values).
     _outfitter_env_fields: dict[str, Any] | None = PrivateAttr(default=None)
     _outfitter_secrets: tuple[str, ...] = PrivateAttr(default=())
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        reject_unsupported_fields(cls, list(cls.model_fields), "Config class")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -501,3 +506,48 @@ def load_run_config_yaml(text: str) -> Any:
         {'resources': {'db': {'config': {'port': 5432}}}}
     """
     return yaml.load(text, Loader=_NoAliasLoader)
+
+
+def unsupported_fields(cls: type[BaseModel], names: Sequence[str]) -> list[str]:
+    """The fields of ``cls`` (among ``names``) whose type config can never give: a type
+    pydantic cannot read from plain data (YAML, JSON, run config), such as a lock, a socket or a
+    client object. Dagster refuses these when the class is defined
+    (dagster/_config/pythonic_config/conversion_utils.py, ``infer_schema_from_config_class``
+    raises DagsterInvalidPythonicConfigDefinitionError).
+
+    Example:
+        >>> class Plain(BaseModel):
+        ...     name: str
+        ...     tags: dict[str, list[int]] = {}
+        >>> unsupported_fields(Plain, ["name", "tags"])
+        []
+    """
+    from pydantic import TypeAdapter
+    from pydantic.errors import PydanticSchemaGenerationError
+
+    strict = ConfigDict(arbitrary_types_allowed=False)
+    found = []
+    for name in names:
+        annotation = cls.model_fields[name].annotation
+        try:
+            TypeAdapter(annotation, config=strict)
+        except PydanticSchemaGenerationError:
+            found.append(f"field {name!r} has type {annotation!r}")
+        except Exception:  # an annotation pydantic cannot resolve yet: pydantic reports it
+            continue
+    return found
+
+
+def reject_unsupported_fields(cls: type[BaseModel], names: Sequence[str], kind: str) -> None:
+    """Raise DefinitionError naming every field of ``cls`` whose type config cannot give."""
+    from ..exceptions import DefinitionError
+
+    problems = unsupported_fields(cls, names)
+    if problems:
+        raise DefinitionError(
+            f"{kind} {cls.__name__}: {len(problems)} field(s) of a type config cannot give",
+            problems=problems,
+            hint="config comes from run config and YAML: use str, int, float, bool, Enum, "
+            "lists, dicts and Config classes. Keep other objects in a PrivateAttr, or, for an "
+            "object given in code, annotate the field ResourceDependency[T].",
+        )

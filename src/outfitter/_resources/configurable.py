@@ -28,6 +28,7 @@ from .._config.run_config import (
     construction_error,
     enum_by_name,
     field_keys,
+    reject_unsupported_fields,
     too_deep,
 )
 from ..exceptions import ConfigError, DefinitionError, InvocationError
@@ -306,6 +307,7 @@ class ConfigurableResourceFactory(BaseModel, Generic[T]):
 
         super().__pydantic_init_subclass__(**kwargs)
         if cls.__module__ != __name__:  # the base classes below are not resources themselves
+            reject_unsupported_fields(cls, class_info(cls).config_fields, "resource")
             plan_of_class(cls)
 
     @field_validator("*", mode="before")
