@@ -4,7 +4,8 @@ A run's redactor learns the secret values the run resolves or is given: ``EnvVar
 resource opens, ``SecretStr``/``SecretBytes`` values wherever they come from (code, a
 ``RunConfig``, dict or YAML launch config). It then replaces each of them with ``***`` in text,
 in every form the value takes when it is quoted: as is, as ``repr`` writes it inside quotes
-(``\\'``, ``\\\\``, ``\\n``, ``\\xNN``), as JSON writes it (``\\"``, ``\\uXXXX``), and the same
+(``\\'``, ``\\\\``, ``\\n``, a backslash-x escape with two hex digits), as JSON writes it
+(``\\"``, a backslash-u escape with four hex digits), and the same
 once more nested (a repr of a repr, JSON of a repr: an exception's args inside a message).
 
 Values shorter than :data:`MIN_SECRET` characters are not replaced in text (a one- or

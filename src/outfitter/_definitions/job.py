@@ -174,8 +174,8 @@ class GraphDefinition:
                 hint="call it inside a @job function, or use graph.to_job() / "
                 "graph.execute_in_process().",
             )
-        prefix = f"{composition.prefix}"
-        nodes, result = _compose(self.fn, f"graph {self.name!r}", prefix=f"{prefix}{self.name}.")
+        prefix = f"{composition.prefix}{self.name}."
+        nodes, result = _compose(self.fn, f"graph {self.name!r}", prefix=prefix)
         composition.nodes.extend(nodes)
         return result
 

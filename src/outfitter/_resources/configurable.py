@@ -27,6 +27,7 @@ from .._config.run_config import (
     MAX_DEPTH,
     construction_error,
     enum_by_name,
+    error_lines,
     field_keys,
     reject_unsupported_fields,
     too_deep,
@@ -146,14 +147,6 @@ def _needs_deferral(info: ClassInfo, name: str, value: Any) -> bool:
     return contains_env_var(value) or isinstance(value, PartialResource)
 
 
-def _error_lines(owner: str, exc: ValidationError, prefix: str = "") -> list[str]:
-    lines = []
-    for err in exc.errors(include_url=False, include_input=False, include_context=False):
-        loc = ".".join(str(p) for p in err["loc"])
-        lines.append(f"{owner}, field '{prefix}{loc}': {err['msg']}")
-    return lines
-
-
 def config_problems(
     cls: type[ConfigurableResourceFactory[Any]],
     values: dict[str, Any],
@@ -183,7 +176,7 @@ def config_problems(
         try:
             cls.__pydantic_validator__.validate_assignment(probe, name, value)
         except ValidationError as exc:
-            problems.extend(_error_lines(owner, exc, prefix))
+            problems.extend(error_lines(owner, exc, prefix))
     return problems
 
 
