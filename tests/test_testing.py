@@ -1,9 +1,14 @@
-"""outfitter.testing: ResourceRecorder and override_resources."""
+"""outfitter.testing: ResourceRecorder (and its assertions), override_resources on every kind of
+target, IsolatedEnv and ManualClock. The pytest plugin's fixtures are tested in
+tests/testing/."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +21,12 @@ from outfitter.exceptions import (
     ResourceInitError,
     TeardownError,
 )
-from outfitter.testing import ResourceRecorder, override_resources
+from outfitter.testing import (
+    IsolatedEnv,
+    ManualClock,
+    ResourceRecorder,
+    override_resources,
+)
 
 
 def chain(rec: ResourceRecorder, **fail_on: str) -> dict[str, Any]:
@@ -204,9 +214,9 @@ def test_override_resources_nests() -> None:
         assert res.api.url == "prod"
 
 
-def test_override_resources_with_a_recorder() -> None:
+def test_override_resources_with_a_recorder(resource_recorder: ResourceRecorder) -> None:
     """A recorder resource can stand in for a real one to observe the lifecycle."""
-    rec = ResourceRecorder()
+    rec = resource_recorder
 
     class Prod(of.ResourceContainer):
         api = Api(url="prod")
@@ -263,3 +273,194 @@ def test_recorder_records_order_and_can_fail() -> None:
     ):
         pass
     assert failing.events == []
+
+
+# -- assertions of the recorder --------------------------------------------------------------------
+
+
+def test_recorder_assertions_pass_for_a_real_run_scope(resource_recorder: ResourceRecorder) -> None:
+    """A run scope closes LIFO, each opening once."""
+    with RunScope(chain(resource_recorder)) as scope:
+        scope.get("api")
+        scope.get("other")
+    resource_recorder.assert_closed_lifo()
+    resource_recorder.assert_each_closed_once()
+
+
+@pytest.mark.parametrize(
+    ("events", "lifo", "once"),
+    [
+        ([("open", "a"), ("close", "a")], None, None),
+        (
+            [("open", "a"), ("open", "b"), ("close", "a"), ("close", "b")],
+            "'a' closed while 'b'",
+            None,
+        ),
+        ([("close", "a")], "'a' closed but it was not open", "closed 1 time(s) but opened 0"),
+        ([("open", "a")], "left open: ['a']", "never closed: ['a']"),
+        (
+            [("open", "a"), ("close", "a"), ("close", "a")],
+            "'a' closed but it was not open",
+            "'a' closed 2 time(s) but opened 1 time(s)",
+        ),
+        # step scope: the same key opened and closed again within the run
+        (
+            [
+                ("open", "a"),
+                ("open", "s"),
+                ("close", "s"),
+                ("open", "s"),
+                ("close", "s"),
+                ("close", "a"),
+            ],
+            None,
+            None,
+        ),
+    ],
+)
+def test_recorder_assertions_name_what_is_wrong(
+    events: list[tuple[str, str]], lifo: str | None, once: str | None
+) -> None:
+    """Each assertion passes, or fails naming the key and the events."""
+    rec = ResourceRecorder()
+    rec.events = list(events)
+    for check, expected in ((rec.assert_closed_lifo, lifo), (rec.assert_each_closed_once, once)):
+        if expected is None:
+            check()
+            continue
+        with pytest.raises(AssertionError) as info:
+            check()
+        assert expected in str(info.value)
+        assert str(events) in str(info.value)
+
+
+# -- override_resources on Definitions, jobs and flows ---------------------------------------------
+
+
+@of.asset
+def api_url(api: Api) -> str:
+    return api.url
+
+
+@of.op
+def get_url(api: Api) -> str:
+    return api.url
+
+
+def implicit_url(defs: of.Definitions) -> Any:
+    return defs.get_implicit_global_asset_job_def().execute_in_process().asset_value("api_url")
+
+
+def test_override_resources_on_definitions_with_a_dict() -> None:
+    """Every job of the Definitions sees the replacement; the caller's dict is not touched."""
+    bound = {"api": Api(url="prod")}
+    defs = of.Definitions(assets=[api_url], resources=bound)
+    with override_resources(defs, api=Api(url="fake")) as target:
+        assert target is defs
+        assert implicit_url(defs) == "fake"
+        assert bound["api"].url == "prod"
+    assert implicit_url(defs) == "prod"
+
+
+def test_override_resources_on_definitions_with_a_container() -> None:
+    """A container's provider is overridden with dependency-injector's own override."""
+
+    class Prod(of.ResourceContainer):
+        api = Api(url="prod")
+
+    defs = of.Definitions(assets=[api_url], resources=Prod)
+    with override_resources(defs, api=Api(url="fake")):
+        assert Prod.api.overridden
+        assert implicit_url(defs) == "fake"
+    assert not Prod.api.overridden
+    assert implicit_url(defs) == "prod"
+
+
+def test_override_resources_on_a_job_and_a_flow() -> None:
+    """A job's own resource_defs, or keys it needs from elsewhere; a flow's resources."""
+
+    @of.job(resource_defs={"api": Api(url="prod")})
+    def fetch() -> None:
+        get_url()
+
+    @of.job
+    def unbound() -> None:
+        get_url()
+
+    @of.task
+    def read(api: of.ResourceParam[Api]) -> str:
+        return api.url
+
+    with of.Flow("reader", resources={"api": Api(url="prod")}) as flow:
+        read()
+
+    def flow_urls() -> list[Any]:
+        return [s.result for s in flow.run().result.values()]
+
+    with override_resources(fetch, api=Api(url="fake")), override_resources(flow, api=Api(url="f")):
+        assert fetch.execute_in_process().output_for_node("get_url") == "fake"
+        assert flow_urls() == ["f"]
+    assert fetch.execute_in_process().output_for_node("get_url") == "prod"
+    assert flow_urls() == ["prod"]
+    with override_resources(unbound, api=Api(url="given")):
+        assert unbound.execute_in_process().output_for_node("get_url") == "given"
+    with pytest.raises(InvocationError) as info, override_resources(flow, apy=1):
+        pass
+    assert "cannot override 'apy': not bound here. Did you mean 'api'?" in str(info.value)
+    with pytest.raises(InvocationError) as info, override_resources(object(), api=1):
+        pass
+    assert "cannot override resources of a object" in str(info.value)
+    assert "a Definitions, a job or a Flow" in str(info.value)
+
+
+# -- IsolatedEnv and ManualClock -------------------------------------------------------------------
+
+
+def test_isolated_env_clears_outfitter_variables_and_points_home_and_dotenv_at_the_directory(
+    tmp_path: Path,
+) -> None:
+    """OUTFITTER_* cleared; home and .env under the directory; everything undone after."""
+    with pytest.MonkeyPatch.context() as outer:
+        outer.setenv("OUTFITTER_ENV", "prod")
+        outer.setenv("OUTFITTER_LOG_LEVEL", "DEBUG")
+        with pytest.MonkeyPatch.context() as mp:
+            env = IsolatedEnv(mp, tmp_path, environment="qa", containers={"qa": "QaContainer"})
+            assert os.environ["OUTFITTER_ENV"] == "qa"
+            assert "OUTFITTER_LOG_LEVEL" not in os.environ
+            assert os.environ["OUTFITTER_HOME"] == str(tmp_path / "home")
+            assert os.environ["OUTFITTER_ENV_FILE"] == str(tmp_path / ".env")
+            assert not env.dotenv_path.exists()
+            assert env.container == "QaContainer"
+            env.set(of.EnvVar("SOME_TOKEN"), "v")
+            assert os.environ["SOME_TOKEN"] == "v"
+            env.write_dotenv({"QUOTED": 'a "b" \\c'}, PLAIN="p")
+            assert of.EnvVar("QUOTED").get_value() == 'a "b" \\c'
+            assert "IsolatedEnv(home=" in repr(env)
+        assert os.environ["OUTFITTER_ENV"] == "prod"
+        assert os.environ["OUTFITTER_LOG_LEVEL"] == "DEBUG"
+        assert "SOME_TOKEN" not in os.environ
+
+
+def test_isolated_env_container_needs_the_marker_containers(tmp_path: Path) -> None:
+    """Without containers for the environment, .container says how to give them."""
+    with pytest.MonkeyPatch.context() as mp:
+        env = IsolatedEnv(mp, tmp_path)
+        assert env.environment is None
+        with pytest.raises(LookupError, match=r"outfitter_envs\(local=Local, prod=Prod\)"):
+            env.container
+
+
+def test_manual_clock_moves_only_forward_when_told() -> None:
+    """advance() in any unit; set() to a datetime (naive = UTC) or epoch seconds."""
+    clock = ManualClock()
+    start = clock()
+    assert clock() == start
+    clock.advance(30, minutes=1, hours=1, days=1)
+    assert clock() - start == 30 + 60 + 3600 + 86400
+    clock.set(dt.datetime(2025, 6, 1, 12, 0))
+    assert clock.datetime == dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
+    clock.set(0)
+    assert clock() == 0.0
+    with pytest.raises(ValueError, match="only moves forward"):
+        clock.advance(-1)
+    assert repr(clock) == "ManualClock(1970-01-01T00:00:00+00:00)"

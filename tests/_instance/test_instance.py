@@ -14,65 +14,66 @@ import outfitter as of
 from outfitter._instance import EventType, Instance, RunStatus
 from outfitter._instance import instance as instance_module
 from outfitter.exceptions import ConfigError
+from outfitter.testing import IsolatedEnv
 
 
-def test_runs_are_recorded_with_status_times_and_tags() -> None:
+def test_runs_are_recorded_with_status_times_and_tags(outfitter_instance: Instance) -> None:
     """create_run / set_run_status / get_run(s) round-trip."""
-    with Instance.ephemeral() as inst:
-        first = inst.create_run("a", tags={"team": "data"})
-        second = inst.create_run("b")
-        inst.set_run_status(first.run_id, RunStatus.STARTED)
-        inst.set_run_status(first.run_id, RunStatus.SUCCESS)
-        record = inst.get_run(first.run_id)
-        assert record is not None
-        assert record.status is RunStatus.SUCCESS
-        assert record.start_time is not None
-        assert record.end_time is not None
-        assert record.tags == {"team": "data"}
-        assert [r.run_id for r in inst.get_runs()] == [second.run_id, first.run_id]
-        assert [r.job_name for r in inst.get_runs(status=RunStatus.SUCCESS)] == ["a"]
-        assert inst.get_runs(job_name="b", limit=1)[0].run_id == second.run_id
-        assert inst.get_run("nope") is None
+    inst = outfitter_instance
+    first = inst.create_run("a", tags={"team": "data"})
+    second = inst.create_run("b")
+    inst.set_run_status(first.run_id, RunStatus.STARTED)
+    inst.set_run_status(first.run_id, RunStatus.SUCCESS)
+    record = inst.get_run(first.run_id)
+    assert record is not None
+    assert record.status is RunStatus.SUCCESS
+    assert record.start_time is not None
+    assert record.end_time is not None
+    assert record.tags == {"team": "data"}
+    assert [r.run_id for r in inst.get_runs()] == [second.run_id, first.run_id]
+    assert [r.job_name for r in inst.get_runs(status=RunStatus.SUCCESS)] == ["a"]
+    assert inst.get_runs(job_name="b", limit=1)[0].run_id == second.run_id
+    assert inst.get_run("nope") is None
 
 
-def test_events_keep_order_types_and_fields() -> None:
+def test_events_keep_order_types_and_fields(outfitter_instance: Instance) -> None:
     """Events come back in order with their fields; filtering by type works."""
-    with Instance.ephemeral() as inst:
-        run = inst.create_run("j")
-        inst.report_event(run.run_id, EventType.RUN_START)
-        inst.report_event(run.run_id, EventType.RESOURCE_OPEN, resource_key="db", duration=0.5)
-        inst.report_event(
-            run.run_id, EventType.STEP_FAILURE, step_key="s", message="boom", data={"n": 1}
-        )
-        events = inst.all_events(run.run_id)
-        assert [e.event_type for e in events] == [
-            EventType.RUN_START,
-            EventType.RESOURCE_OPEN,
-            EventType.STEP_FAILURE,
-        ]
-        assert events[1].resource_key == "db"
-        assert events[1].duration == 0.5
-        assert (events[2].step_key, events[2].message, events[2].data) == ("s", "boom", {"n": 1})
-        assert [e.id for e in events] == sorted(e.id for e in events)
-        only = inst.all_events(run.run_id, event_type=EventType.RESOURCE_OPEN)
-        assert [e.resource_key for e in only] == ["db"]
+    inst = outfitter_instance
+    run = inst.create_run("j")
+    inst.report_event(run.run_id, EventType.RUN_START)
+    inst.report_event(run.run_id, EventType.RESOURCE_OPEN, resource_key="db", duration=0.5)
+    inst.report_event(
+        run.run_id, EventType.STEP_FAILURE, step_key="s", message="boom", data={"n": 1}
+    )
+    events = inst.all_events(run.run_id)
+    assert [e.event_type for e in events] == [
+        EventType.RUN_START,
+        EventType.RESOURCE_OPEN,
+        EventType.STEP_FAILURE,
+    ]
+    assert events[1].resource_key == "db"
+    assert events[1].duration == 0.5
+    assert (events[2].step_key, events[2].message, events[2].data) == ("s", "boom", {"n": 1})
+    assert [e.id for e in events] == sorted(e.id for e in events)
+    only = inst.all_events(run.run_id, event_type=EventType.RESOURCE_OPEN)
+    assert [e.resource_key for e in only] == ["db"]
 
 
-def test_events_from_many_threads_are_all_kept() -> None:
+def test_events_from_many_threads_are_all_kept(outfitter_instance: Instance) -> None:
     """Concurrent report_event calls lose nothing."""
-    with Instance.ephemeral() as inst:
-        run = inst.create_run("j")
+    inst = outfitter_instance
+    run = inst.create_run("j")
 
-        def emit() -> None:
-            for i in range(3000):
-                inst.report_event(run.run_id, EventType.LOG, message=str(i))
+    def emit() -> None:
+        for i in range(3000):
+            inst.report_event(run.run_id, EventType.LOG, message=str(i))
 
-        threads = [threading.Thread(target=emit) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert len(inst.all_events(run.run_id)) == 12000
+    threads = [threading.Thread(target=emit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(inst.all_events(run.run_id)) == 12000
 
 
 def _write_runs(path: str, n: int) -> None:
@@ -111,11 +112,10 @@ def test_local_instance_uses_wal_and_storage_directory(tmp_path: Path) -> None:
         conn.close()
 
 
-def test_get_reads_outfitter_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Instance.get() lives under OUTFITTER_HOME."""
-    monkeypatch.setenv("OUTFITTER_HOME", str(tmp_path / "home"))
+def test_get_reads_outfitter_home(outfitter_env: IsolatedEnv) -> None:
+    """Instance.get() lives under OUTFITTER_HOME (the plugin's outfitter_env sets it)."""
     with Instance.get() as inst:
-        assert Path(inst.storage_directory()) == tmp_path / "home" / "storage"
+        assert Path(inst.storage_directory()) == outfitter_env.home / "storage"
 
 
 def test_ephemeral_storage_is_removed_on_close() -> None:

@@ -228,14 +228,14 @@ def test_a_damaged_database_and_a_home_in_the_way_are_config_errors(tmp_path: Pa
     assert "move it aside" in str(info.value)
 
 
-def test_an_ephemeral_run_is_alive_while_its_process_is(tmp_path: Path) -> None:
+def test_an_ephemeral_run_is_alive_while_its_process_is(outfitter_instance: Instance) -> None:
     """In memory, the run is this process's: looking never marks it."""
-    with Instance.ephemeral() as instance:
-        run = instance.create_run("mem")
-        instance.set_run_status(run.run_id, RunStatus.STARTED)
-        instance.record_heartbeat(run.run_id)
-        assert instance.mark_dead_runs(stale_after=0) == []
-        assert instance.in_memory
+    instance = outfitter_instance
+    run = instance.create_run("mem")
+    instance.set_run_status(run.run_id, RunStatus.STARTED)
+    instance.record_heartbeat(run.run_id)
+    assert instance.mark_dead_runs(stale_after=0) == []
+    assert instance.in_memory
 
 
 def test_signal_zero_decides_where_no_identity_was_recorded(tmp_path: Path) -> None:

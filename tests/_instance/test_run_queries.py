@@ -16,47 +16,47 @@ from outfitter._instance import Instance, RunSignal, RunStatus
 from outfitter._instance import instance as instance_module
 
 
-def test_pages_of_runs_newest_first_with_filters_and_counts() -> None:
+def test_pages_of_runs_newest_first_with_filters_and_counts(outfitter_instance: Instance) -> None:
     """limit/offset pages cover every run once, in order; counts match the filters."""
-    with Instance.ephemeral() as instance:
-        made = [
-            instance.create_run("even" if i % 2 == 0 else "odd", run_id=f"run{i:03d}")
-            for i in range(120)
-        ]
-        for run in made[:30]:
-            instance.set_run_status(run.run_id, RunStatus.SUCCESS)
-        newest_first = [r.run_id for r in reversed(made)]
-        pages = [instance.get_runs(limit=50, offset=o) for o in (0, 50, 100, 150)]
-        assert [len(p) for p in pages] == [50, 50, 20, 0]
-        assert [r.run_id for p in pages for r in p] == newest_first
-        assert instance.count_runs() == 120
-        assert instance.count_runs(job_name="odd") == 60
-        assert instance.count_runs(status=RunStatus.SUCCESS) == 30
-        assert instance.count_runs(status=RunStatus.SUCCESS, job_name="even") == 15
-        assert instance.count_runs(job_name="nothing") == 0
-        odd = instance.get_runs(job_name="odd", limit=10, offset=5)
-        assert [r.run_id for r in odd] == [i for i in newest_first if int(i[3:]) % 2][5:15]
-        done = instance.get_runs(status=RunStatus.SUCCESS, offset=25)
-        assert [r.run_id for r in done] == ["run004", "run003", "run002", "run001", "run000"]
-        assert instance.get_runs(limit=0) == []
-        assert len(instance.get_runs()) == 120  # the old call still lists every run
-        assert instance.job_names() == ["even", "odd"]
+    instance = outfitter_instance
+    made = [
+        instance.create_run("even" if i % 2 == 0 else "odd", run_id=f"run{i:03d}")
+        for i in range(120)
+    ]
+    for run in made[:30]:
+        instance.set_run_status(run.run_id, RunStatus.SUCCESS)
+    newest_first = [r.run_id for r in reversed(made)]
+    pages = [instance.get_runs(limit=50, offset=o) for o in (0, 50, 100, 150)]
+    assert [len(p) for p in pages] == [50, 50, 20, 0]
+    assert [r.run_id for p in pages for r in p] == newest_first
+    assert instance.count_runs() == 120
+    assert instance.count_runs(job_name="odd") == 60
+    assert instance.count_runs(status=RunStatus.SUCCESS) == 30
+    assert instance.count_runs(status=RunStatus.SUCCESS, job_name="even") == 15
+    assert instance.count_runs(job_name="nothing") == 0
+    odd = instance.get_runs(job_name="odd", limit=10, offset=5)
+    assert [r.run_id for r in odd] == [i for i in newest_first if int(i[3:]) % 2][5:15]
+    done = instance.get_runs(status=RunStatus.SUCCESS, offset=25)
+    assert [r.run_id for r in done] == ["run004", "run003", "run002", "run001", "run000"]
+    assert instance.get_runs(limit=0) == []
+    assert len(instance.get_runs()) == 120  # the old call still lists every run
+    assert instance.job_names() == ["even", "odd"]
 
 
-def test_runs_by_id_prefix() -> None:
+def test_runs_by_id_prefix(outfitter_instance: Instance) -> None:
     """Only ids starting with the prefix; an empty prefix filters nothing."""
-    with Instance.ephemeral() as instance:
-        for run_id in ("abc1", "abc2", "abd3", "ab", "b"):
-            instance.create_run("j", run_id=run_id)
-        assert {r.run_id for r in instance.get_runs(run_id_prefix="abc")} == {"abc1", "abc2"}
-        assert {r.run_id for r in instance.get_runs(run_id_prefix="ab")} == {
-            "abc1",
-            "abc2",
-            "abd3",
-            "ab",
-        }
-        assert instance.get_runs(run_id_prefix="zz") == []
-        assert len(instance.get_runs(run_id_prefix="", limit=3)) == 3
+    instance = outfitter_instance
+    for run_id in ("abc1", "abc2", "abd3", "ab", "b"):
+        instance.create_run("j", run_id=run_id)
+    assert {r.run_id for r in instance.get_runs(run_id_prefix="abc")} == {"abc1", "abc2"}
+    assert {r.run_id for r in instance.get_runs(run_id_prefix="ab")} == {
+        "abc1",
+        "abc2",
+        "abd3",
+        "ab",
+    }
+    assert instance.get_runs(run_id_prefix="zz") == []
+    assert len(instance.get_runs(run_id_prefix="", limit=3)) == 3
 
 
 def test_a_version_3_database_gains_the_run_list_indexes(tmp_path: Path) -> None:

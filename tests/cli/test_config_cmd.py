@@ -8,13 +8,12 @@ default are `<required: TYPE>` placeholders that `validate` reports.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
-
-from outfitter.cli.app import app
 
 DEFS = """
 import outfitter as of
@@ -56,19 +55,25 @@ defs = of.Definitions(assets=[users, plain], jobs=[hello_job],
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    name = f"cfgdefs_{tmp_path.name.replace('-', '_')}"
-    (tmp_path / f"{name}.py").write_text(DEFS)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / f"{name}.py"
+def project(outfitter_cli: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The definitions file, in the test's directory (a module name of its own, for -m)."""
+    name = f"cfgdefs_{outfitter_cli.cwd.name.replace('-', '_')}"
+    monkeypatch.chdir(outfitter_cli.cwd)
+    return Path(outfitter_cli.write(f"{name}.py", DEFS))
 
 
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["config", *args])
-    return result.exit_code, result.output
+@pytest.fixture
+def run(outfitter_cli: Any) -> Callable[..., tuple[int, str]]:
+    """``run(*args)``: ``outfitter config ARGS`` in process (exit code, output)."""
+
+    def config(*args: str) -> tuple[int, str]:
+        result = outfitter_cli("config", *args)
+        return result.exit_code, result.output
+
+    return config
 
 
-def test_scaffold_prints_yaml_for_what_the_selection_opens(project: Path) -> None:
+def test_scaffold_prints_yaml_for_what_the_selection_opens(project: Path, run: Any) -> None:
     code, out = run("scaffold", "-f", str(project))
     assert code == 0, out
     assert yaml.safe_load(out) == {
@@ -83,7 +88,7 @@ def test_scaffold_prints_yaml_for_what_the_selection_opens(project: Path) -> Non
     assert "raw__users" in out
 
 
-def test_scaffold_to_a_file_then_validate_it(project: Path) -> None:
+def test_scaffold_to_a_file_then_validate_it(project: Path, run: Any) -> None:
     target = project.parent / "run.yaml"
     code, out = run("scaffold", "-f", str(project), "--output", str(target))
     assert code == 0, out
@@ -98,7 +103,7 @@ def test_scaffold_to_a_file_then_validate_it(project: Path) -> None:
     assert "valid" in out
 
 
-def test_validate_lists_every_problem_with_hints(project: Path) -> None:
+def test_validate_lists_every_problem_with_hints(project: Path, run: Any) -> None:
     bad = project.parent / "bad.yaml"
     bad.write_text("ops:\n  users:\n    config:\n      limit: x\n")
     code, out = run("validate", "-f", str(project), "-c", str(bad))
@@ -108,7 +113,7 @@ def test_validate_lists_every_problem_with_hints(project: Path) -> None:
     assert "resources.db.config.password" in out
 
 
-def test_job_and_flow_selection(project: Path) -> None:
+def test_job_and_flow_selection(project: Path, run: Any) -> None:
     code, out = run("scaffold", "-f", str(project), "--job", "hello_job")
     assert (code, out) == (0, "{}\n")
     code, out = run("scaffold", "-f", str(project), "--flow", "db_flow")
@@ -122,20 +127,19 @@ def test_job_and_flow_selection(project: Path) -> None:
     assert "at most one of --select, --job and --flow" in out
 
 
-def test_module_option(project: Path) -> None:
+def test_module_option(project: Path, run: Any) -> None:
     code, out = run("scaffold", "-m", project.stem)
     assert code == 0, out
     assert "raw__users" in out
 
 
 def test_materialize_prints_every_problem_and_the_example(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, outfitter_cli: Any
 ) -> None:
     """The launch error of `outfitter materialize` keeps the paths and the valid config."""
-    monkeypatch.setenv("OUTFITTER_HOME", str(project.parent / "home"))
     bad = project.parent / "bad.yaml"
     bad.write_text("ops:\n  raw__users:\n    config:\n      limit: x\n")
-    result = CliRunner().invoke(app, ["materialize", "-f", str(project), "-c", str(bad)])
+    result = outfitter_cli("materialize", "-f", str(project), "-c", str(bad))
     assert result.exit_code == 1
     out = result.output
     assert "ops.raw__users.config.limit:" in out

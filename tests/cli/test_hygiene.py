@@ -3,7 +3,6 @@ traceback; `--debug` shows the traceback; `--version` prints the installed versi
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
@@ -12,10 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
-from typer.testing import CliRunner
-
-cli_app = importlib.import_module("outfitter.cli.app")  # the package exports `app`, the Typer
 
 DEFS = """
 import outfitter as of
@@ -48,22 +43,16 @@ load()
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "defs.py").write_text(DEFS)
-    (tmp_path / "raises.py").write_text(RAISES_ON_IMPORT)
-    (tmp_path / "nodefs.py").write_text("x = 1\n")
-    (tmp_path / "bad.yaml").write_text("resources:\n  store: [1, 2\n")
-    (tmp_path / "bad.json").write_text('{"resources": }')
-    (tmp_path / "list.yaml").write_text("- 1\n")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OUTFITTER_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(cli_app, "out", Console(width=80, highlight=False))
-    monkeypatch.setattr(cli_app, "err", Console(stderr=True, width=80, highlight=False))
-    return tmp_path
-
-
-def invoke(*args: str) -> Any:
-    return CliRunner().invoke(cli_app.app, list(args))
+def project(outfitter_cli: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's directory (its home at ``home/``), holding definitions and config files."""
+    outfitter_cli.write("defs.py", DEFS)
+    outfitter_cli.write("raises.py", RAISES_ON_IMPORT)
+    outfitter_cli.write("nodefs.py", "x = 1\n")
+    outfitter_cli.write("bad.yaml", "resources:\n  store: [1, 2\n")
+    outfitter_cli.write("bad.json", '{"resources": }')
+    outfitter_cli.write("list.yaml", "- 1\n")
+    monkeypatch.chdir(outfitter_cli.cwd)
+    return Path(outfitter_cli.cwd)
 
 
 F = ["-f", "defs.py"]
@@ -105,7 +94,7 @@ MISTAKES = [
 
 @pytest.mark.parametrize(("args", "expected"), MISTAKES, ids=[" ".join(a) for a, _ in MISTAKES])
 def test_a_user_mistake_is_a_short_message_without_traceback(
-    project: Path, args: list[str], expected: str
+    project: Path, args: list[str], expected: str, invoke: Any
 ) -> None:
     """Non-zero exit, the message on stderr naming the problem, at most a screen, no
     traceback (the command ended by exiting, not by an exception escaping)."""
@@ -118,7 +107,7 @@ def test_a_user_mistake_is_a_short_message_without_traceback(
     assert len(done.output.splitlines()) <= 24
 
 
-def test_import_failures_show_user_frames_and_text_not_markup(project: Path) -> None:
+def test_import_failures_show_user_frames_and_text_not_markup(project: Path, invoke: Any) -> None:
     """An import error shows the user's frame (not importlib's or Outfitter's), and square
     brackets in a message are printed as they are."""
     done = invoke("materialize", "-f", "raises.py")
@@ -128,7 +117,7 @@ def test_import_failures_show_user_frames_and_text_not_markup(project: Path) -> 
     assert "outfitter" not in done.stderr.replace("outfitter.", "")
 
 
-def test_debug_shows_the_traceback(project: Path) -> None:
+def test_debug_shows_the_traceback(project: Path, invoke: Any) -> None:
     """With --debug the exception escapes (typer prints its traceback)."""
     done = invoke("--debug", "materialize", *F, "--job", "nigthly")
     assert done.exit_code == 1
@@ -151,7 +140,7 @@ def test_debug_prints_a_traceback_in_a_real_process(project: Path) -> None:
     assert "Traceback (most recent call last)" in debug.stderr
 
 
-def test_version_prints_the_installed_version(project: Path) -> None:
+def test_version_prints_the_installed_version(project: Path, invoke: Any) -> None:
     """--version comes from the installed package's metadata."""
     done = invoke("--version")
     assert done.exit_code == 0

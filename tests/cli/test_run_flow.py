@@ -4,18 +4,13 @@ parameters, unknown flows and failing tasks are clear errors."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
-from typer.testing import CliRunner
 
 from outfitter import Instance
-
-cli_app = importlib.import_module("outfitter.cli.app")  # the package exports `app`, the Typer
 
 FLOWS = """
 import json
@@ -52,22 +47,16 @@ with Flow("doubler") as flow:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "flows.py").write_text(FLOWS)
-    (tmp_path / "one.py").write_text(ONE_FLOW)
-    (tmp_path / "none.py").write_text("x = 1\n")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OUTFITTER_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(cli_app, "out", Console(width=80, highlight=False))
-    monkeypatch.setattr(cli_app, "err", Console(stderr=True, width=80, highlight=False))
-    return tmp_path
+def project(outfitter_cli: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's directory (its home at ``home/``), holding the flow files."""
+    outfitter_cli.write("flows.py", FLOWS)
+    outfitter_cli.write("one.py", ONE_FLOW)
+    outfitter_cli.write("none.py", "x = 1\n")
+    monkeypatch.chdir(outfitter_cli.cwd)
+    return Path(outfitter_cli.cwd)
 
 
-def invoke(*args: str) -> Any:
-    return CliRunner().invoke(cli_app.app, list(args))
-
-
-def test_the_only_flow_runs_and_is_recorded(project: Path) -> None:
+def test_the_only_flow_runs_and_is_recorded(project: Path, invoke: Any) -> None:
     """A file with one flow needs no --flow; the run is in the local instance."""
     done = invoke("run-flow", "-f", "one.py", "--param", "n=4")
     assert done.exit_code == 0, done.output
@@ -82,7 +71,7 @@ def test_the_only_flow_runs_and_is_recorded(project: Path) -> None:
     assert run.run_config["parameters"] == {"n": 4}
 
 
-def test_parameters_are_yaml_scalars(project: Path) -> None:
+def test_parameters_are_yaml_scalars(project: Path, invoke: Any) -> None:
     """`5` is an int, `2.5` a float, `true` a bool; text (and a list) stays a string."""
     out = project / "out.json"
     done = invoke(
@@ -126,7 +115,9 @@ def test_parameters_are_yaml_scalars(project: Path) -> None:
         (["-f", "missing.py"], "no such file: missing.py"),
     ],
 )
-def test_mistakes_are_one_clear_error(project: Path, args: list[str], expected: str) -> None:
+def test_mistakes_are_one_clear_error(
+    project: Path, args: list[str], expected: str, invoke: Any
+) -> None:
     """Each mistake exits 1 with a message naming it, and no traceback."""
     done = invoke("run-flow", *args)
     assert done.exit_code == 1, done.output
@@ -135,7 +126,7 @@ def test_mistakes_are_one_clear_error(project: Path, args: list[str], expected: 
     assert isinstance(done.exception, SystemExit)
 
 
-def test_a_failing_task_exits_1_with_its_user_traceback(project: Path) -> None:
+def test_a_failing_task_exits_1_with_its_user_traceback(project: Path, invoke: Any) -> None:
     """The failing task is named with its error and the user's frames."""
     done = invoke("run-flow", "-f", "flows.py", "--flow", "exploder", "-p", "n=3")
     assert done.exit_code == 1, done.output

@@ -4,7 +4,6 @@ prefixes, failure tracebacks and --follow."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 import time
@@ -12,13 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
-from typer.testing import CliRunner
 
 from outfitter import Instance
 from outfitter._instance import EventType, RunStatus
-
-cli_app = importlib.import_module("outfitter.cli.app")  # the package exports `app`, the Typer
 
 LONG_JOB = "nightly_warehouse_refresh_job"
 
@@ -64,18 +59,12 @@ defs = of.Definitions(
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "defs.py").write_text(DEFS)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OUTFITTER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RUNS_CMD_SECRET", "hunter2-secret")
-    monkeypatch.setattr(cli_app, "out", Console(width=80, highlight=False))
-    monkeypatch.setattr(cli_app, "err", Console(stderr=True, width=80, highlight=False))
-    return tmp_path
-
-
-def invoke(*args: str) -> Any:
-    return CliRunner().invoke(cli_app.app, list(args))
+def project(outfitter_cli: Any, outfitter_env: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's directory (its home at ``home/``), holding defs.py."""
+    outfitter_cli.write("defs.py", DEFS)
+    outfitter_env.set("RUNS_CMD_SECRET", "hunter2-secret")
+    monkeypatch.chdir(outfitter_cli.cwd)
+    return Path(outfitter_cli.cwd)
 
 
 def run_id_of(result: Any) -> str:
@@ -83,7 +72,7 @@ def run_id_of(result: Any) -> str:
     return str(result.stdout.split()[1])
 
 
-def test_materialize_select_syntax_runs_the_selected_assets(project: Path) -> None:
+def test_materialize_select_syntax_runs_the_selected_assets(project: Path, invoke: Any) -> None:
     """--select takes Dagster's syntax; only the selected assets materialize."""
     done = invoke("materialize", "-f", "defs.py", "--select", "*clean")
     assert done.exit_code == 0, done.output
@@ -92,7 +81,7 @@ def test_materialize_select_syntax_runs_the_selected_assets(project: Path) -> No
     assert [e.step_key for e in events] == ["raw", "clean"]
 
 
-def test_materialize_job_runs_ops_and_asset_jobs_by_name(project: Path) -> None:
+def test_materialize_job_runs_ops_and_asset_jobs_by_name(project: Path, invoke: Any) -> None:
     """--job runs an ops job or an asset job of the Definitions, recorded under its name."""
     for name, steps in ((LONG_JOB, ["hello"]), ("only_clean", ["raw", "clean"])):
         done = invoke("materialize", "-f", "defs.py", "--job", name)
@@ -105,7 +94,7 @@ def test_materialize_job_runs_ops_and_asset_jobs_by_name(project: Path) -> None:
         assert [e.step_key for e in events] == steps
 
 
-def test_materialize_prints_the_failing_steps_user_traceback(project: Path) -> None:
+def test_materialize_prints_the_failing_steps_user_traceback(project: Path, invoke: Any) -> None:
     """A failing step's traceback shows the user's frames; --debug adds Outfitter's."""
     done = invoke("materialize", "-f", "defs.py", "--select", "fragile")
     assert done.exit_code == 1
@@ -117,7 +106,9 @@ def test_materialize_prints_the_failing_steps_user_traceback(project: Path) -> N
     assert "outfitter/_execution" in debug.stderr
 
 
-def test_runs_list_at_80_columns_shows_short_ids_and_whole_job_names(project: Path) -> None:
+def test_runs_list_at_80_columns_shows_short_ids_and_whole_job_names(
+    project: Path, invoke: Any
+) -> None:
     """Ids are their first 8 characters; job names are not cut; no line is wider than 80."""
     ids = [run_id_of(invoke("materialize", "-f", "defs.py", "--job", LONG_JOB))]
     ids.append(run_id_of(invoke("materialize", "-f", "defs.py", "--select", "raw")))
@@ -132,7 +123,7 @@ def test_runs_list_at_80_columns_shows_short_ids_and_whole_job_names(project: Pa
     assert max(len(line) for line in listed.stdout.splitlines()) <= 80
 
 
-def test_long_job_names_fold_instead_of_being_cut(project: Path) -> None:
+def test_long_job_names_fold_instead_of_being_cut(project: Path, invoke: Any) -> None:
     """A job name wider than its column wraps onto the next lines, every character kept."""
     name = "a_job_name_" + "x" * 70
     with Instance.local(project / "home") as instance:
@@ -145,7 +136,7 @@ def test_long_job_names_fold_instead_of_being_cut(project: Path) -> None:
     assert max(len(line) for line in listed.stdout.splitlines()) <= 80
 
 
-def test_runs_list_and_show_json(project: Path) -> None:
+def test_runs_list_and_show_json(project: Path, invoke: Any) -> None:
     """--json prints one document with stable keys."""
     run_id = run_id_of(invoke("materialize", "-f", "defs.py", "--select", "raw"))
     listed = json.loads(invoke("runs", "list", "--json").stdout)
@@ -177,7 +168,7 @@ def test_runs_list_and_show_json(project: Path) -> None:
     ]
 
 
-def test_resources_list_json_masks_secrets_as_the_table_does(project: Path) -> None:
+def test_resources_list_json_masks_secrets_as_the_table_does(project: Path, invoke: Any) -> None:
     """resources list --json shows the EnvVar by name, as the table does, never its value."""
     table = invoke("resources", "list", "-f", "defs.py")
     shown = invoke("resources", "list", "-f", "defs.py", "--json")
@@ -194,7 +185,7 @@ def test_resources_list_json_masks_secrets_as_the_table_does(project: Path) -> N
     assert "hunter2" not in shown.stdout + table.stdout
 
 
-def test_an_ambiguous_prefix_lists_the_candidates(project: Path) -> None:
+def test_an_ambiguous_prefix_lists_the_candidates(project: Path, invoke: Any) -> None:
     """Two runs starting with the prefix: both are listed with job, status and start time,
     and the message asks for more characters (issue 12: `runs show 1` said `no run '1'`)."""
     with Instance.local(project / "home") as instance:
@@ -210,7 +201,7 @@ def test_an_ambiguous_prefix_lists_the_candidates(project: Path) -> None:
     assert invoke("runs", "show", "1a").exit_code == 0
 
 
-def test_an_unknown_run_id_says_so_and_suggests_runs_list(project: Path) -> None:
+def test_an_unknown_run_id_says_so_and_suggests_runs_list(project: Path, invoke: Any) -> None:
     """An id no run has is named, with a pointer to `outfitter runs list`."""
     shown = invoke("runs", "show", "deadbeef")
     assert shown.exit_code == 1
@@ -218,7 +209,7 @@ def test_an_unknown_run_id_says_so_and_suggests_runs_list(project: Path) -> None
     assert "outfitter runs list" in shown.stderr
 
 
-def test_runs_show_prints_each_failures_traceback(project: Path) -> None:
+def test_runs_show_prints_each_failures_traceback(project: Path, invoke: Any) -> None:
     """runs show prints the user frames of a failed step; --debug the whole traceback."""
     run_id = run_id_of(invoke("materialize", "-f", "defs.py", "--select", "fragile"))
     shown = invoke("runs", "show", run_id[:8])
@@ -230,7 +221,9 @@ def test_runs_show_prints_each_failures_traceback(project: Path) -> None:
     assert "outfitter/_execution" in debug.stderr
 
 
-def test_runs_show_without_traceback_data_still_shows_the_failure(project: Path) -> None:
+def test_runs_show_without_traceback_data_still_shows_the_failure(
+    project: Path, invoke: Any
+) -> None:
     """A failure event recorded without traceback data (older runs) prints its message."""
     with Instance.local(project / "home") as instance:
         instance.create_run("old", run_id="0" * 32)
@@ -241,7 +234,7 @@ def test_runs_show_without_traceback_data_still_shows_the_failure(project: Path)
     assert "STEP_FAILURE s: it broke" in shown.stderr
 
 
-def test_follow_prints_events_until_the_run_ends(project: Path) -> None:
+def test_follow_prints_events_until_the_run_ends(project: Path, invoke: Any) -> None:
     """--follow prints events as another process records them and stops when the run ends."""
     run_id = "c" * 32
     with Instance.local(project / "home") as instance:
@@ -277,7 +270,7 @@ def test_follow_prints_events_until_the_run_ends(project: Path) -> None:
     assert lines[-1] == f"run {run_id} SUCCESS"
 
 
-def test_json_is_printed_as_is(project: Path) -> None:
+def test_json_is_printed_as_is(project: Path, invoke: Any) -> None:
     """Markup, emoji codes and long values reach the JSON document unchanged and unwrapped."""
     name = ":smile: [bold]x[/bold] " + "y" * 120
     with Instance.local(project / "home") as instance:

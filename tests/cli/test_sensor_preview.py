@@ -4,16 +4,13 @@ with the user's frames only; nothing launched or stored."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from rich.console import Console
-from typer.testing import CliRunner
 
 import outfitter as of
-
-cli_app = importlib.import_module("outfitter.cli.app")
 
 SECRET = "hunter2-preview-token"
 
@@ -67,22 +64,28 @@ defs = of.Definitions(
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "defs.py").write_text(DEFS)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OUTFITTER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CATALOG_TOKEN", SECRET)
-    monkeypatch.setenv("DB_PASSWORD", "db-password-value")
-    monkeypatch.setattr(cli_app, "out", Console(width=200, highlight=False))
-    return tmp_path
+def project(outfitter_cli: Any, outfitter_env: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's directory (its home at ``home/``), holding defs.py, with the secrets set."""
+    outfitter_cli.write("defs.py", DEFS)
+    outfitter_env.set("CATALOG_TOKEN", SECRET)
+    outfitter_env.set("DB_PASSWORD", "db-password-value")
+    monkeypatch.chdir(outfitter_cli.cwd)
+    return Path(outfitter_cli.cwd)
 
 
-def preview(name: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli_app.app, ["sensors", "preview", "-f", "defs.py", name])
-    return result.exit_code, result.stdout, result.stderr
+@pytest.fixture
+def preview(outfitter_cli: Any) -> Callable[[str], tuple[int, str, str]]:
+    """``preview(name)``: ``outfitter sensors preview -f defs.py NAME`` (exit code, stdout,
+    stderr), in process (the plugin's outfitter_cli)."""
+
+    def run(name: str) -> tuple[int, str, str]:
+        result = outfitter_cli("sensors", "preview", "-f", "defs.py", name)
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
 
 
-def test_preview_prints_log_lines_then_requests(project: Path) -> None:
+def test_preview_prints_log_lines_then_requests(project: Path, preview: Any) -> None:
     """INFO and WARNING lines, masked and printed as text; no DEBUG; then the request and the
     cursor; nothing is launched or stored."""
     code, out, err = preview("tables")
@@ -102,7 +105,7 @@ def test_preview_prints_log_lines_then_requests(project: Path) -> None:
         assert instance.get_instigator("tables") is None
 
 
-def test_preview_prints_a_skip_reason_as_text(project: Path) -> None:
+def test_preview_prints_a_skip_reason_as_text(project: Path, preview: Any) -> None:
     code, out, err = preview("quiet")
     assert code == 0, err
     assert out.splitlines() == [
@@ -111,7 +114,9 @@ def test_preview_prints_a_skip_reason_as_text(project: Path) -> None:
     ]
 
 
-def test_preview_of_a_raising_sensor_shows_its_log_and_user_frames_masked(project: Path) -> None:
+def test_preview_of_a_raising_sensor_shows_its_log_and_user_frames_masked(
+    project: Path, preview: Any
+) -> None:
     code, out, err = preview("broken")
     assert code == 1
     assert out.splitlines() == ["log INFO: about to fail"]
@@ -124,7 +129,7 @@ def test_preview_of_a_raising_sensor_shows_its_log_and_user_frames_masked(projec
     assert SECRET not in out + err
 
 
-def test_preview_of_an_unknown_sensor_suggests_a_name(project: Path) -> None:
+def test_preview_of_an_unknown_sensor_suggests_a_name(project: Path, preview: Any) -> None:
     code, _, err = preview("tabels")
     assert code == 1
     assert "no sensor named 'tabels'. Did you mean 'tables'?" in err
