@@ -9,14 +9,24 @@ Hierarchy::
 
     OutfitterError
     ├── DefinitionError            definitions are inconsistent (cycles, scopes, shapes, types)
+    │   ├── DefinitionValueError   ... a bad value: a cycle, a duplicate name (also a ValueError)
+    │   ├── DefinitionTypeError    ... an object of the wrong kind (also a TypeError)
+    │   ├── DefinitionAttributeError  ... an attribute that does not exist (also an AttributeError)
     │   └── MissingResourceError   something asks for a resource key nobody bound
     │       ├── MissingResourceAttributeError   ... by attribute (also an AttributeError)
     │       └── MissingResourceKeyError         ... by [key] (also a KeyError)
-    ├── ConfigError                config, launch config or environment variables are wrong
+    ├── ConfigError                config, launch config, parameters or environment variables are
+    │                              wrong (also a ValueError, as pydantic's ValidationError is)
     ├── ResourceInitError          a resource failed to open (setup, __enter__, generator start)
+    ├── TaskTimeoutError           a flow task ran longer than its ``timeout`` (also a TimeoutError)
     ├── TeardownError              one or more resources failed to close
     └── InvocationError            an API was used in a way that cannot work (sync/async, `with`)
-        └── InvocationTypeError    a call's arguments do not fit (also a TypeError)
+        ├── InvocationTypeError    a call's arguments do not fit (also a TypeError)
+        └── InvocationRuntimeError a call at a moment it cannot work (also a RuntimeError)
+
+Where Dagster or Prefect 1 raise a builtin exception for the same mistake (Prefect 1's
+``ValueError`` for a cycle or a missing flow context, ``TypeError`` for a non-task added to a
+flow), ours is also that builtin, so ``except ValueError:`` written for them keeps working.
 
 Example:
     >>> from outfitter.exceptions import ConfigError, OutfitterError
@@ -31,14 +41,19 @@ from typing import Any
 
 __all__ = [
     "ConfigError",
+    "DefinitionAttributeError",
     "DefinitionError",
+    "DefinitionTypeError",
+    "DefinitionValueError",
     "InvocationError",
+    "InvocationRuntimeError",
     "InvocationTypeError",
     "MissingResourceAttributeError",
     "MissingResourceError",
     "MissingResourceKeyError",
     "OutfitterError",
     "ResourceInitError",
+    "TaskTimeoutError",
     "TeardownError",
 ]
 
@@ -94,6 +109,51 @@ class DefinitionError(OutfitterError):
     """
 
 
+class DefinitionValueError(DefinitionError, ValueError):
+    """A :class:`DefinitionError` about a bad value (a cycle among tasks, a duplicate Parameter
+    name, a reserved argument name, no active flow): also a ``ValueError``, as Prefect 1's is.
+
+    Example:
+        >>> from outfitter import Flow, Parameter
+        >>> flow = Flow("f")
+        >>> _ = flow.add_task(Parameter("n"))
+        >>> try:
+        ...     flow.add_task(Parameter("n"))
+        ... except ValueError:
+        ...     print("ValueError")
+        ValueError
+    """
+
+
+class DefinitionTypeError(DefinitionError, TypeError):
+    """A :class:`DefinitionError` about an object of the wrong kind (a non-task added to a flow,
+    tags given as one string, missing inputs, mapping over a set): also a ``TypeError``, as
+    Prefect 1's is.
+
+    Example:
+        >>> from outfitter import Flow
+        >>> try:
+        ...     Flow("f").add_task(print)  # type: ignore[arg-type]
+        ... except TypeError:
+        ...     print("TypeError")
+        TypeError
+    """
+
+
+class DefinitionAttributeError(DefinitionError, AttributeError):
+    """A :class:`DefinitionError` about an attribute that does not exist (``task_args`` naming
+    one a task lacks): also an ``AttributeError``, as Prefect 1's is.
+
+    Example:
+        >>> from outfitter import Task
+        >>> try:
+        ...     Task().copy(colour="red")
+        ... except AttributeError:
+        ...     print("AttributeError")
+        AttributeError
+    """
+
+
 class MissingResourceError(DefinitionError):
     """A step, resource or test asks for a resource key that is not bound.
 
@@ -145,8 +205,10 @@ class MissingResourceKeyError(MissingResourceError, KeyError):
         return Exception.__str__(self)
 
 
-class ConfigError(OutfitterError):
-    """Config is missing, unknown, ill-typed, or refers to an environment variable that is unset.
+class ConfigError(OutfitterError, ValueError):
+    """Config is missing, unknown, ill-typed, or refers to an environment variable that is unset;
+    a flow's parameters are unknown or missing. Also a ``ValueError``, as pydantic's
+    ``ValidationError`` and Prefect 1's parameter errors are.
 
     Messages give the resource key and the field path (``db.port``) but never a secret value.
 
@@ -250,4 +312,31 @@ class InvocationTypeError(InvocationError, TypeError):
         ... except TypeError:
         ...     print("TypeError")
         TypeError
+    """
+
+
+class InvocationRuntimeError(InvocationError, RuntimeError):
+    """An API was called at a moment it cannot work (``flow.run()`` inside the flow's own
+    ``with`` block): also a ``RuntimeError``, as Prefect 1's is.
+
+    Example:
+        >>> from outfitter import Flow
+        >>> with Flow("f") as flow:
+        ...     try:
+        ...         flow.run()
+        ...     except RuntimeError:
+        ...         print("RuntimeError")
+        RuntimeError
+    """
+
+
+class TaskTimeoutError(OutfitterError, TimeoutError):
+    """A flow task ran longer than its ``timeout=`` and was interrupted: the task ends
+    ``TimedOut`` with this error as its result (Prefect 1's ``TaskTimeoutSignal``); also a
+    ``TimeoutError``.
+
+    Example:
+        >>> err = TaskTimeoutError("task 'load' timed out after 2s", hint="raise timeout=")
+        >>> isinstance(err, TimeoutError)
+        True
     """

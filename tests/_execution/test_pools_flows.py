@@ -73,7 +73,7 @@ def test_retries_failures_and_triggers_keep_their_meaning_on_workers(tmp_path: P
         return x
 
     with of.Flow("semantics") as flow:
-        retried = Flaky(max_retries=1)(str(tmp_path / "marker"))
+        retried = Flaky(max_retries=1, retry_delay=0)(str(tmp_path / "marker"))
         failed = boom()
         blocked = after(failed)
     with of.Instance.local(tmp_path) as instance:

@@ -9,6 +9,7 @@ from outfitter._definitions.selection import asset_graph
 from outfitter._execution.policies import FlowPolicy, JobPolicy, flow_state
 from outfitter._execution.state import Resolved, RunState
 from outfitter._execution.step import Outcome
+from outfitter._flows.context import MAP_INDEX
 from outfitter._instance import EventType
 
 
@@ -117,7 +118,8 @@ def test_the_flow_policy_maps_and_evaluates_triggers() -> None:
     policy.results[node.key] = state
     mapped = plan.graph.by_key[doubled.slug or ""]
     calls = policy.decide(mapped)
-    assert calls == [{"x": 1}, {"x": 2}, {"x": 3}]
+    # each child's call also carries its index, for outfitter.context.map_index
+    assert calls == [{"x": 1, MAP_INDEX: 0}, {"x": 2, MAP_INDEX: 1}, {"x": 3, MAP_INDEX: 2}]
     parent, event, message = policy.settle(mapped, [ok(2), ok(4), ok(6)], True)
     assert parent.is_mapped()
     assert parent.result == [2, 4, 6]

@@ -103,7 +103,7 @@ def boom_asset(vault: Vault, ok: int) -> int:
     raise ValueError(f"step saw {vault.token.get_secret_value()}")
 
 
-@of.task(max_retries=1)
+@of.task(max_retries=1, retry_delay=0)
 def flaky(vault: of.ResourceParam[Vault]) -> int:
     raise KeyError(f"missing {vault.token.get_secret_value()}")
 

@@ -328,7 +328,7 @@ def test_retry_signal_asks_for_another_run() -> None:
     """RETRY reruns the task (within max_retries)."""
     tries: list[int] = []
 
-    @task(max_retries=1)
+    @task(max_retries=1, retry_delay=0)
     def again() -> int:
         tries.append(1)
         if len(tries) == 1:

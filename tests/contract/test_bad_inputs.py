@@ -159,7 +159,7 @@ DEFINITIONS: dict[str, Callable[[], Any]] = {
     "Flow(None)": lambda: of.Flow(None),  # type: ignore[arg-type]
     "Flow('')": lambda: of.Flow(""),
     "Parameter(42)": lambda: of.Parameter(42),  # type: ignore[arg-type]
-    "Task(max_retries=None)": lambda: of.Task(max_retries=None),  # type: ignore[arg-type]
+    "Task(max_retries='2')": lambda: of.Task(max_retries="2"),  # type: ignore[arg-type]
     "Task(max_retries=-1)": lambda: of.Task(max_retries=-1),
     "task with retry_delay=-1": lambda: of.task(retry_delay=-1)(lambda: None),
     "resource(scope='weekly')": lambda: of.resource(scope="weekly")(lambda: 1),

@@ -175,7 +175,12 @@ def _hints(fn: Callable[..., Any], owner: str) -> dict[str, Any]:
 
 
 def classify_params(
-    fn: Callable[..., Any], owner: str, *, skip_self: bool = False, instigator: bool = False
+    fn: Callable[..., Any],
+    owner: str,
+    *,
+    skip_self: bool = False,
+    instigator: bool = False,
+    var_keyword: bool = False,
 ) -> Params:
     """Classify the parameters of ``fn``; ``owner`` names it in errors (e.g. "asset 'orders'").
 
@@ -201,6 +206,8 @@ def classify_params(
     inputs: list[str] = []
     optional: set[str] = set()
     for index, param in enumerate(params):
+        if var_keyword and param.kind is param.VAR_KEYWORD:
+            continue  # a flow task's **kwargs take the extra inputs it is bound with
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             star = "*" if param.kind is param.VAR_POSITIONAL else "**"
             problems.append(

@@ -6,19 +6,23 @@ new one), so repeated ``flow.run()`` calls share it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .._definitions.graph import NodeGraph
 from .._definitions.node import InputSpec, NodeSpec
+from .._definitions.params import classify_params
+from ..exceptions import DefinitionError
+from .options import RetryOnly, TimedCall
 from .signals import PAUSE, SUCCESS, TRIGGERFAIL
 from .task import Edge, Parameter, Task
 
 if TYPE_CHECKING:
     from .flow import Flow
 
-__all__ = ["Block", "FlowPlan", "compile_flow"]
+__all__ = ["Block", "FlowPlan", "Handler", "compile_flow", "handlers_of"]
 
 _NO_RETRY: tuple[type[BaseException], ...] = (PAUSE, SUCCESS, TRIGGERFAIL)
 """Signals that end a task at once (SKIP is a SUCCESS); FAIL and RETRY count against retries."""
@@ -37,6 +41,27 @@ class Block:
 
 
 @dataclass(frozen=True, slots=True)
+class Handler:
+    """A state handler and the resources it asks for (keyword parameters annotated with a
+    resource class or ``ResourceParam[T]``, given from the run's resources)."""
+
+    fn: Callable[..., Any]
+    resources: tuple[str, ...] = ()
+
+
+def handlers_of(fns: Any, owner: str) -> tuple[Handler, ...]:
+    out = []
+    for fn in fns or ():
+        try:
+            params = classify_params(fn, f"state handler of {owner}")
+        except DefinitionError:  # a builtin without a readable signature: no resources
+            out.append(Handler(fn))
+            continue
+        out.append(Handler(fn, tuple(r.key for r in params.resources)))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class FlowPlan:
     """What a run of the flow needs, built once per shape of the flow."""
 
@@ -50,6 +75,10 @@ class FlowPlan:
     reference: frozenset[str]
     terminal: frozenset[str]
     blocks: tuple[Block, ...]
+    handlers: Mapping[str, tuple[Handler, ...]] = field(default_factory=dict)
+    """Per task key with state handlers: its handlers (tasks without any are not in it)."""
+    flow: Any = None
+    """The flow (its ``state_handlers`` are read when a run starts)."""
 
 
 def _node(
@@ -59,11 +88,24 @@ def _node(
     local: bool,
     closes: bool,
     log_stdout: bool = False,
+    handlers: tuple[Handler, ...] = (),
 ) -> NodeSpec:
     key = task.slug
     assert key is not None  # set when the task was added
     params = task.params
     resources = frozenset(r.key for r in params.resources)
+    if handlers:  # resources a state handler asks for are the task's too (they open for it)
+        resources |= {k for h in handlers for k in h.resources}
+    fn: Callable[..., Any] = task.run
+    timeout = getattr(task, "timeout", None)
+    if timeout:  # a timedelta when set through task_args=
+        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+        fn = TimedCall(task.run, seconds, task.name)
+    no_retry = _NO_RETRY
+    retry_on = getattr(task, "retry_on", None)
+    if retry_on:
+        types = retry_on if isinstance(retry_on, Iterable) else (retry_on,)
+        no_retry = (*_NO_RETRY, RetryOnly(types))  # type: ignore[arg-type]
     inputs = [
         InputSpec(e.key, upstream=e.upstream_task.slug or "", mapped=e.mapped)
         for e in edges
@@ -77,7 +119,7 @@ def _node(
     is_parameter = isinstance(task, Parameter)
     return NodeSpec(
         key=key,
-        fn=task.run,
+        fn=fn,
         kind="parameter" if is_parameter else "task",
         params=params,
         inputs=tuple(inputs),
@@ -88,8 +130,8 @@ def _node(
         description=task.__doc__,
         tags=dict.fromkeys(sorted(task.tags), "") if task.tags else {},
         max_retries=task.max_retries,
-        retry_delay=float(task.retry_delay),
-        no_retry=_NO_RETRY,
+        retry_delay=task.retry_delay.total_seconds() if task.retry_delay else 0.0,
+        no_retry=no_retry,
         trigger=task.trigger,
         skip_on_upstream_skip=task.skip_on_upstream_skip,
         local=local,
@@ -115,7 +157,16 @@ def compile_flow(flow: Flow) -> FlowPlan:
     cleanups = {b.cleanup for b in blocks}
     tasks = {t.slug or "": t for t in flow._tasks}  # in creation order; NodeGraph sorts them
     edges = {key: flow.edges_to(t) for key, t in tasks.items()}
-    constants = {t.slug or "": c for t, c in flow.constants.items()}
+    handlers = {
+        key: handlers_of(getattr(t, "state_handlers", None), f"task {t.name!r}")
+        for key, t in tasks.items()
+        if getattr(t, "state_handlers", None)
+    }
+    mapped = flow._mapped_constants  # flow.constants holds values, as Prefect 1's does
+    constants = {
+        t.slug or "": {k: (v, k in mapped.get(t, ())) for k, v in c.items()}
+        for t, c in flow.constants.items()
+    }
     graph = NodeGraph(
         [
             _node(
@@ -125,6 +176,7 @@ def compile_flow(flow: Flow) -> FlowPlan:
                 key in local,
                 key in cleanups,
                 flow.log_stdout,
+                handlers.get(key, ()),
             )
             for key, t in tasks.items()
         ],
@@ -145,4 +197,6 @@ def compile_flow(flow: Flow) -> FlowPlan:
         reference=frozenset(t.slug or "" for t in flow.reference_tasks()),
         terminal=frozenset(t.slug or "" for t in flow.terminal_tasks()),
         blocks=blocks,
+        handlers=handlers,
+        flow=flow,
     )

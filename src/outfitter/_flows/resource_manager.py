@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from .._resources.lifecycle import ManagedBinding, check_manager_class
-from ..exceptions import DefinitionError
+from ..exceptions import DefinitionValueError
 from .flow import _BLOCKS, Flow
 from .task import FunctionTask, Task, current_flow
 
@@ -67,7 +67,7 @@ class ResourceContext:
     def add_task(self, task: Task, flow: Flow) -> None:
         """Record a task first added inside the block."""
         if flow is not self.flow:
-            raise DefinitionError(
+            raise DefinitionValueError(
                 "Multiple flows cannot be used with the same resource block",
                 hint=f"the {self.name!r} block belongs to flow {self.flow.name!r}; bind its tasks "
                 "to that flow.",
@@ -85,11 +85,15 @@ class ResourceContext:
         tb: TracebackType | None,
     ) -> None:
         _BLOCKS.reset(self._token)
-        anchor = self.setup_task or self.init_task
+        # Prefect 1 (tasks/core/resource_manager.py, ResourceContext.__exit__): only a setup
+        # task is wired upstream of the block's roots; without setup, nothing is (an init
+        # failure still lets the block run)
+        anchor = self.setup_task
         members = self._members
         for child in list(members):
             upstream = self.flow.upstream_tasks(child)
-            if not any(t in members for t in upstream) and anchor not in upstream:
+            roots = anchor is not None and not any(t in members for t in upstream)
+            if roots and anchor not in upstream:
                 child.set_upstream(anchor, flow=self.flow)
             downstream = self.flow.downstream_tasks(child)
             if not any(t in members for t in downstream) and self.cleanup_task not in downstream:
@@ -106,7 +110,7 @@ class _UnboundManager(ManagedBinding):
     __slots__ = ()
 
     def __enter__(self) -> Any:
-        raise DefinitionError(
+        raise DefinitionValueError(
             f"Could not infer an active Flow context for resource manager "
             f"{self.manager_cls.__name__!r}",
             hint="use `with Manager(...)` inside `with Flow(...)`, or pass flow=flow; outside a "

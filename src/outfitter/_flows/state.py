@@ -3,16 +3,23 @@
 ::
 
     State
-    ├── Pending ── Retrying, Paused
+    ├── Pending ── Retrying, Paused, Resume
     ├── Running
     └── Finished
         ├── Success ── Skipped, Mapped
-        ├── Failed ── TriggerFailed
+        ├── Failed ── TriggerFailed, TimedOut
         └── Cancelled
+
+As in Prefect 1 (``src/prefect/engine/state.py``): two states are equal when they are of the same
+class with equal results (and equal extra fields such as ``run_count`` or ``map_states``), the
+message aside; they hash by identity; ``repr`` is ``<Success: "message">``; pickling a state
+whose result is an exception that cannot be pickled keeps a text describing it instead.
 """
 
 from __future__ import annotations
 
+import pickle
+from datetime import datetime
 from typing import Any
 
 __all__ = [
@@ -22,13 +29,17 @@ __all__ = [
     "Mapped",
     "Paused",
     "Pending",
+    "Resume",
     "Retrying",
     "Running",
     "Skipped",
     "State",
     "Success",
+    "TimedOut",
     "TriggerFailed",
 ]
+
+_NOT_COMPARED = frozenset({"message", "result", "context"})
 
 
 class State:
@@ -89,9 +100,40 @@ class State:
         return isinstance(self, Cancelled)
 
     def __repr__(self) -> str:
-        if self.message:
-            return f"<{type(self).__name__}: {self.message!r}>"
+        if self.message is not None:
+            return f'<{type(self).__name__}: "{self.message}">'
         return f"<{type(self).__name__}>"
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return False
+        assert isinstance(other, State)
+        if not _same(self.result, other.result):
+            return False
+        mine, theirs = vars(self), vars(other)
+        return all(
+            _same(value, theirs.get(name, _MISSING))
+            for name, value in mine.items()
+            if name not in _NOT_COMPARED and not name.startswith("_")
+        )
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        data = dict(vars(self))
+        result = data.get("result")
+        if isinstance(result, BaseException) and not hasattr(result, "state"):  # not a signal
+            try:
+                pickle.dumps(result)
+            except Exception as exc:
+                data["result"] = (
+                    f"The exception could not be pickled ({type(exc).__name__}: {exc}): {result!r}"
+                )
+        return data
+
+    def __setstate__(self, data: dict[str, Any]) -> None:
+        vars(self).update(data)
 
 
 class Pending(State):
@@ -105,21 +147,56 @@ class Pending(State):
 
 
 class Retrying(Pending):
-    """Failed, and will run again (``max_retries``).
+    """Failed, and will run again (``max_retries``); ``run_count`` is how many runs were made
+    (1 unless given, as Prefect 1 defaults it outside a run).
 
     Example:
         >>> from outfitter import Retrying
-        >>> Retrying(run_count=1).is_pending()
-        True
+        >>> Retrying().run_count, Retrying(run_count=2).is_pending()
+        (1, True)
     """
 
-    def __init__(self, message: str | None = None, result: Any = None, run_count: int = 0) -> None:
+    def __init__(
+        self, message: str | None = None, result: Any = None, run_count: int | None = None
+    ) -> None:
         super().__init__(message, result)
-        self.run_count = run_count
+        self.run_count = 1 if run_count is None else run_count
 
 
 class Paused(Pending):
-    """Waiting for a manual approval."""
+    """Waiting for a manual approval (a ``manual_only`` trigger, or a ``PAUSE`` signal). Given
+    back in ``flow.run(task_states=...)`` it stays paused (the task does not run) unless its
+    ``start_time`` has passed; give ``Resume()`` to run it.
+
+    Example:
+        >>> from outfitter import Paused
+        >>> Paused().is_paused(), Paused().start_time is None
+        (True, True)
+    """
+
+    def __init__(
+        self, message: str | None = None, result: Any = None, start_time: datetime | None = None
+    ) -> None:
+        super().__init__(message, result)
+        self.start_time = start_time
+
+    def is_due(self) -> bool:
+        """Whether the pause has a ``start_time`` that has passed (the task then resumes)."""
+        start = self.start_time
+        if start is None:
+            return False
+        return start <= datetime.now(start.tzinfo)
+
+
+class Resume(Pending):
+    """Run a paused task: give it in ``flow.run(task_states={task: Resume()})`` and the task
+    runs, its ``manual_only`` trigger passing (Prefect 1's approval of a paused task).
+
+    Example:
+        >>> from outfitter import Resume
+        >>> Resume().is_pending(), Resume().is_paused()
+        (True, False)
+    """
 
 
 class Running(State):
@@ -166,10 +243,25 @@ class Mapped(Success):
     """
 
     def __init__(
-        self, message: str | None = None, result: Any = None, map_states: list[State] | None = None
+        self,
+        message: str | None = None,
+        result: Any = None,
+        map_states: list[State | None] | None = None,
+        n_map_states: int | None = None,
     ) -> None:
         super().__init__(message, result)
-        self.map_states = list(map_states or [])
+        self.map_states: list[State | None] = list(map_states or [])
+        self._n_map_states = n_map_states
+
+    @property
+    def n_map_states(self) -> int:
+        """How many children were (or, given at a restart, will be) mapped: ``n_map_states`` if
+        given, else ``len(map_states)``."""
+        return self._n_map_states or len(self.map_states)
+
+    @n_map_states.setter
+    def n_map_states(self, value: int | None) -> None:
+        self._n_map_states = value
 
 
 class Failed(Finished):
@@ -178,6 +270,17 @@ class Failed(Finished):
     Example:
         >>> from outfitter import Failed
         >>> Failed("boom", ValueError("x")).is_failed()
+        True
+    """
+
+
+class TimedOut(Failed):
+    """Failed because its run took longer than the task's ``timeout``; ``result`` is the
+    :class:`~outfitter.exceptions.TaskTimeoutError`.
+
+    Example:
+        >>> from outfitter import TimedOut
+        >>> TimedOut().is_failed()
         True
     """
 
@@ -200,3 +303,16 @@ class Cancelled(Finished):
         >>> Cancelled().is_finished(), Cancelled().is_failed()
         (True, False)
     """
+
+
+_MISSING = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a == b``, for values whose ``==`` is not a plain bool (arrays) their identity."""
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:
+        return False

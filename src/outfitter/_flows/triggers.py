@@ -9,6 +9,7 @@ The public module is :mod:`outfitter.triggers`, which re-exports these.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from . import signals
@@ -22,12 +23,17 @@ __all__ = [
     "any_failed",
     "any_successful",
     "manual_only",
+    "not_all_skipped",
     "resource_cleanup_trigger",
     "some_failed",
     "some_successful",
 ]
 
 Trigger = Callable[[Mapping[Any, State]], bool]
+
+RESUME: ContextVar[bool] = ContextVar("outfitter_trigger_resume", default=False)
+"""True while the trigger of a task given ``Resume()`` (or a due ``Paused``) is checked:
+``manual_only`` then lets it run (Prefect 1 reads ``prefect.context.resume``)."""
 
 
 def _flatten(states: Mapping[Any, State]) -> list[State]:
@@ -55,7 +61,10 @@ always_run = all_finished
 
 
 def manual_only(upstream_states: Mapping[Any, State]) -> bool:
-    """Never run automatically: the task pauses for an approval."""
+    """Never run automatically: the task pauses for an approval; it runs when the flow is run
+    again with ``task_states={task: Resume()}``."""
+    if RESUME.get():
+        return True
     raise signals.PAUSE('Trigger function is "manual_only"')
 
 
@@ -92,6 +101,20 @@ def any_failed(upstream_states: Mapping[Any, State]) -> bool:
     states = _flatten(upstream_states)
     if states and not any(s.is_failed() for s in states):
         raise signals.TRIGGERFAIL('Trigger was "any_failed" but none of the upstream tasks failed.')
+    return True
+
+
+def not_all_skipped(upstream_states: Mapping[Any, State]) -> bool:
+    """Run iff every upstream task succeeded and not all of them were skipped (the task is
+    Skipped when all were). Pair it with ``skip_on_upstream_skip=False``, or a skipped
+    upstream skips the task before its trigger is asked (Prefect 1's order)."""
+    states = _flatten(upstream_states)
+    if all(s.is_skipped() for s in states):
+        raise signals.SKIP("All upstreams were skipped")
+    if not all(s.is_successful() for s in states):
+        raise signals.TRIGGERFAIL(
+            'Trigger was "not_all_skipped" but some of the upstream tasks failed.'
+        )
     return True
 
 
