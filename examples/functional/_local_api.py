@@ -48,14 +48,25 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _serve() -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @contextlib.contextmanager
 def local_api() -> Iterator[str]:
     """Serve the stand-in API on a free loopback port; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = _serve()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def serve_local_api() -> str:
+    """Serve the stand-in API for the rest of this process (from a daemon thread, so there is
+    nothing to stop: a server stopped while the interpreter exits could wait forever for its
+    thread); returns its base URL."""
+    return f"http://127.0.0.1:{_serve().server_address[1]}"

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _local_api import local_api
+from _local_api import local_api, serve_local_api
 from pydantic import PrivateAttr
 
 import outfitter as of
@@ -148,7 +148,7 @@ def _served_definitions() -> of.Definitions:
     ORDERS_API_URL, else the local stand-in served from this process on a loopback port (each
     process that loads the file, such as a run launched from the UI, serves its own)."""
     _demo_environment()
-    url = os.environ.get("ORDERS_API_URL") or _SERVING.enter_context(local_api())
+    url = os.environ.get("ORDERS_API_URL") or serve_local_api()
     workdir = os.environ.get(
         "WAREHOUSE_REPORT_DIR", os.path.join(tempfile.gettempdir(), "outfitter-warehouse-report")
     )
@@ -156,7 +156,6 @@ def _served_definitions() -> of.Definitions:
     return definitions(url, workdir)
 
 
-_SERVING = contextlib.ExitStack()  # the stand-in API lives as long as the process
 defs = _served_definitions()
 
 

@@ -253,6 +253,38 @@ def test_run_config_dict_writes_enum_names() -> None:
     assert rc.to_config_dict()["ops"]["fetch"]["config"]["color"] == "BLUE"
 
 
+def test_an_unknown_enum_name_lists_the_names_and_values_without_the_value_given() -> None:
+    """Dagster rejects a string that is no member name ("Value ... not in enum type Color",
+    dagster/_config/errors.py create_enum_value_missing_error). Ours lists what is accepted,
+    names first (what run config takes), and leaves out the value given: it may have come from
+    an environment variable."""
+    with pytest.raises(ConfigError) as info:
+        of.materialize([fetch], run_config={"ops": {"fetch": {"config": {"color": "GREEN"}}}})
+    text = str(info.value)
+    assert (
+        "step 'fetch', config field 'color': not a member of Color: give one of its names "
+        "(RED, BLUE); its values ('red', 'blue') are accepted too"
+    ) in text
+    assert "GREEN" not in text
+    assert "Value error" not in text
+
+
+def test_the_scaffold_writes_an_enum_default_by_name() -> None:
+    """A scaffold is run config to fill in: Enum defaults appear as names, as run config takes
+    them (dagster/_config/pythonic_config/conversion_utils.py maps an Enum to its names)."""
+
+    class Painted(of.Config):
+        color: Color = Color.BLUE
+
+    @of.asset
+    def painted(config: Painted) -> str:
+        return config.color.value
+
+    scaffold = of.scaffold_run_config(of.Definitions(assets=[painted]))
+    assert scaffold["ops"]["painted"]["config"] == {"color": "BLUE"}
+    assert of.materialize([painted], run_config=scaffold).output_for_node("painted") == "blue"
+
+
 # -- 5. aliases -------------------------------------------------------------------------------
 
 

@@ -251,4 +251,7 @@ def test_invalid_value_next_to_an_env_var_is_a_validation_error() -> None:
         Outer(inner=Inner(a_str=of.EnvVar("OFT_DR_A")), color="GREEN", bogus=1)
     text = str(info.value)
     assert "Outer: unknown field 'bogus'." in text
-    assert "Outer, field 'color': Input should be 'red' or 'blue'" in text
+    assert (
+        "Outer, field 'color': not a member of Color: give one of its names (RED, BLUE); "
+        "its values ('red', 'blue') are accepted too"
+    ) in text

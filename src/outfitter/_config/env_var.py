@@ -13,6 +13,7 @@ from typing import Any, ClassVar, NoReturn
 from pydantic import BaseModel, ValidationError
 
 from ..exceptions import ConfigError
+from .errors import field_errors
 from .redaction import Redactor
 from .settings import EnvLookup
 
@@ -265,10 +266,8 @@ def _resolve_model(
     try:
         new = cls.model_validate(data, by_alias=False, by_name=True)
     except ValidationError as exc:
-        for err in exc.errors(include_url=False, include_input=False, include_context=False):
-            loc = ".".join(str(p) for p in err["loc"])
-            # a validator's message may quote the resolved (secret) value
-            problems.append(f"{path}.{loc}: {secrets(err['msg'])}")
+        # a validator's message may quote the resolved (secret) value
+        problems.extend(f"{path}.{loc}: {secrets(msg)}" for loc, msg in field_errors(exc, ""))
         return None
     object.__setattr__(new, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
     private = new.__pydantic_private__

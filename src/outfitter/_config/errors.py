@@ -3,7 +3,8 @@
 Constructing a resource or ``Config`` with an ill-typed value raises pydantic's
 ``ValidationError`` in Dagster (its classes are pydantic models), and users' tests say
 ``pytest.raises(ValidationError)``; ours says which class and field, and how to fix it. This
-error is both, so either ``except`` clause catches it. Nothing else lives here.
+error is both, so either ``except`` clause catches it. ``field_errors`` reads any pydantic
+``ValidationError`` as the ``(field path, message)`` pairs our messages are made of.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from ..exceptions import ConfigError
 
-__all__ = ["ConfigValidationError"]
+__all__ = ["ConfigValidationError", "field_errors"]
 
 
 class ConfigValidationError(ConfigError, ValidationError):
@@ -104,3 +105,28 @@ def _rebuild(
     hint: str | None,
 ) -> ConfigValidationError:
     return ConfigValidationError.build(title, lines, message, problems, hint)
+
+
+def field_errors(exc: ValidationError, empty: str = "<config>") -> list[tuple[str, str]]:
+    """``(dotted field path, message)`` for every error of ``exc``, never with the input value.
+
+    A validator's own sentence loses pydantic's ``"Value error, "`` prefix (our validators write
+    whole sentences); an error of the whole model has the path ``empty``.
+
+    Example:
+        >>> from pydantic import BaseModel
+        >>> class Port(BaseModel):
+        ...     port: int
+        >>> try:
+        ...     Port(port="x")
+        ... except ValidationError as exc:
+        ...     field_errors(exc)
+        [('port', 'Input should be a valid integer, unable to parse string as an integer')]
+    """
+    return [
+        (
+            ".".join(str(p) for p in err["loc"]) or empty,
+            err["msg"].removeprefix("Value error, "),
+        )
+        for err in exc.errors(include_url=False, include_input=False, include_context=False)
+    ]

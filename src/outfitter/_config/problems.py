@@ -73,6 +73,14 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
         re.compile(r"^step '([^']+)', config field '([^']+)'"),
         lambda m: [(f"ops.{m[1]}.config" + ("" if m[2] == "<config>" else f".{m[2]}"), "")],
     ),
+    (
+        re.compile(r"^step '([^']+)', (output|input) '([^']+)', field '([^']+)'"),
+        lambda m: [(f"ops.{m[1]}.{m[2]}s.{m[3]}" + ("" if m[4] == "<config>" else f".{m[4]}"), "")],
+    ),
+    (
+        re.compile(r"^step '([^']+)', (output|input) '([^']+)'"),
+        lambda m: [(f"ops.{m[1]}.{m[2]}s.{m[3]}", "")],
+    ),
     (re.compile(r"^run config for step '([^']+)'"), lambda m: [(f"ops.{m[1]}", "")]),
     (re.compile(r"^step '([^']+)'"), lambda m: [(f"ops.{m[1]}.config", "")]),
     (re.compile(r"^unknown section '([^']+)'"), lambda m: [(m[1], "")]),

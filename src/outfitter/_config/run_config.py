@@ -16,7 +16,7 @@ from pydantic_core.core_schema import ValidationInfo
 
 from ..exceptions import ConfigError, InvocationError
 from .env_var import EnvVar, contains_env_var, resolve_env_vars
-from .errors import ConfigValidationError
+from .errors import ConfigValidationError, field_errors
 from .problems import structured_problems
 
 __all__ = [
@@ -149,11 +149,7 @@ _CONSTRUCTION_HINT = (
 
 def error_lines(owner: str, exc: ValidationError, prefix: str = "") -> list[str]:
     """``"<owner>, field '<path>': <message>"`` for every error of ``exc`` (no input values)."""
-    lines = []
-    for err in exc.errors(include_url=False, include_input=False, include_context=False):
-        loc = ".".join(str(p) for p in err["loc"])
-        lines.append(f"{owner}, field '{prefix}{loc}': {err['msg']}")
-    return lines
+    return [f"{owner}, field '{prefix}{loc}': {msg}" for loc, msg in field_errors(exc, "")]
 
 
 def construction_error(
@@ -202,10 +198,19 @@ def enum_by_name(cls: type[BaseModel], field: str | None, value: Any) -> Any:
         return value
     info = cls.model_fields.get(field)
     kind = _enum_class(info.annotation) if info is not None else None
-    if kind is None or value not in kind.__members__:
+    if kind is None:
         return value
     if any(value == m.value for m in kind):  # a value that is also a name: the value wins
         return value
+    if value not in kind.__members__:
+        # Pydantic's own message lists only the values; config takes the names (as Dagster's
+        # Enum config type does), so the message lists those first.
+        names = ", ".join(kind.__members__)
+        values = ", ".join(repr(m.value) for m in kind)
+        raise ValueError(
+            f"not a member of {kind.__name__}: give one of its names ({names}); "
+            f"its values ({values}) are accepted too"
+        )
     return kind.__members__[value]
 
 

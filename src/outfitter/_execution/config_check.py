@@ -14,6 +14,7 @@ values as missing.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from .._resources.configurable import PartialResource, class_info
 from .._resources.definition import ResourceDefinition
 from .._resources.spec import ResourcePlan
 from ..exceptions import ConfigError, DefinitionError
+from .io_config import check_io_configs
 
 __all__ = [
     "ConfigProblem",
@@ -61,6 +63,9 @@ class LaunchCheck:
     bound: ResourcePlan | None = None
     example: str | None = None
     """The resource plan's own example for the resources with problems (Python and dict form)."""
+    run_config: Any = None
+    """The run config the steps see, when the check changed it: per-output and per-input I/O
+    manager config validated by the I/O manager's schemas (defaults filled in)."""
 
 
 def _placeholders(data: Any, path: str, found: list[str]) -> Any:
@@ -114,6 +119,8 @@ def check_launch(
     except ConfigError as exc:
         lines = [*exc.problems, *lines]
         example = exc.hint
+    checked, io_lines = check_io_configs(graph, plan, data)
+    lines = list(dict.fromkeys([*lines, *io_lines]))  # a step not in the run is named once
     lines += list(extra)
     problems = [p for line in lines for p in structured_problems(line, names)]
     missing = set(found)
@@ -128,7 +135,8 @@ def check_launch(
         for path in found
         if _in_run(path, opens, graph)
     ]
-    return LaunchCheck(problems, configs, None if problems else bound, example)
+    changed = checked if checked is not data else None
+    return LaunchCheck(problems, configs, None if problems else bound, example, changed)
 
 
 def launch_error(owner: str, check: LaunchCheck, scaffold: Mapping[str, Any]) -> ConfigError:
@@ -238,9 +246,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    enum_value = getattr(value, "value", None)
-    if enum_value is not None and isinstance(enum_value, str | int):
-        return enum_value
+    if isinstance(value, enum.Enum):
+        return value.name  # config takes an Enum by name, as Dagster's does
     return str(value)
 
 

@@ -39,6 +39,7 @@ import signal
 import socket
 import threading
 import time
+from concurrent.futures import CancelledError
 from typing import Any
 
 import dask
@@ -345,6 +346,14 @@ def _killed(item: tuple[Any, ...], exc: BaseException | None, status: str) -> Re
             "the worker's log); the step was not run again. Rerun the run. The other workers "
             "closed their resources.",
         )
+    if status == "cancelled":
+        return lost_reply(
+            item,
+            f"{describe(item)} did not finish on Dask: the scheduler cancelled its task "
+            "(it forgets a task whose worker died)",
+            "the step was not run again; see the Dask scheduler's and workers' logs, then "
+            "rerun the run. The other workers closed their resources.",
+        )
     reason = f"{type(exc).__name__}: {exc}" if exc is not None else f"future {status}"
     return lost_reply(
         item,
@@ -434,6 +443,10 @@ class DaskPool:
             done, _ = wait(list(self._futures), timeout=timeout, return_when=FIRST_COMPLETED)
         except TimeoutError:
             return []
+        except CancelledError:
+            # Dask's wait raises when a future was cancelled under us (the scheduler forgot
+            # its task, e.g. after the worker running it died): those fail their steps below.
+            done = {f for f in self._futures if f.status != "pending"}
         replies = []
         for future in done:
             token, item = self._futures.pop(future)

@@ -12,6 +12,7 @@ from unittest import mock
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 
 from .._config.env_var import contains_env_var, resolve_env_vars
+from .._config.errors import field_errors
 from .._config.redaction import Redactor
 from .._config.settings import EnvLookup
 from ..exceptions import ConfigError, DefinitionError, InvocationError, MissingResourceError
@@ -19,12 +20,19 @@ from .context import InitResourceContext
 from .lifecycle import Exit, Lifecycle, Shape, classify_function
 from .markers import Scope, parse_scope
 
-__all__ = ["ConfigSchema", "InvokedResource", "ResourceDefinition", "configured", "resource"]
+__all__ = [
+    "ConfigSchema",
+    "ConfigValidator",
+    "InvokedResource",
+    "ResourceDefinition",
+    "configured",
+    "resource",
+]
 
 ConfigSchema = type[BaseModel] | Mapping[str, Any] | type | None
 
 
-class _ConfigSchema:
+class ConfigValidator:
     """Validates a resource function's config against the schema it declared."""
 
     __slots__ = ("_adapter", "_model", "required", "source")
@@ -71,10 +79,7 @@ class _ConfigSchema:
             assert self._model is not None
             model = self._model.model_validate(config or {})
         except ValidationError as exc:
-            problems = []
-            for err in exc.errors(include_url=False, include_input=False, include_context=False):
-                loc = ".".join(str(p) for p in err["loc"]) or "<config>"
-                problems.append(f"{owner}, field '{loc}': {err['msg']}")
+            problems = [f"{owner}, field '{loc}': {msg}" for loc, msg in field_errors(exc)]
             raise ConfigError(
                 f"invalid config for {owner}",
                 problems=problems,
@@ -91,7 +96,7 @@ class _ConfigSchema:
         return "{'config': {" + inner + "}}"
 
 
-class _MappedConfigSchema(_ConfigSchema):
+class _MappedConfigSchema(ConfigValidator):
     """Config of a ``configured(fn)`` resource: validated against the outer schema, mapped by
     ``fn``, then validated against the wrapped definition's schema (which may map again)."""
 
@@ -102,7 +107,7 @@ class _MappedConfigSchema(_ConfigSchema):
         schema: ConfigSchema,
         owner: str,
         fn: Callable[..., Any],
-        inner: _ConfigSchema,
+        inner: ConfigValidator,
         config_cls: type[BaseModel] | None,
         param: str,
     ) -> None:
@@ -174,7 +179,7 @@ class ResourceDefinition:
         self.description = description or inspect.getdoc(resource_fn)
         self.required_resource_keys = frozenset(required_resource_keys or ())
         self.scope = parse_scope(scope, f"resource {self.name!r}")
-        self.config = _ConfigSchema(config_schema, self.name)
+        self.config = ConfigValidator(config_schema, self.name)
         self.default_config: Any = None
         self.takes_context = _takes_context(resource_fn, self.name)
         self.lifecycle: Lifecycle = classify_function(

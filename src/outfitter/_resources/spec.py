@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .._config.env_var import EnvVar, contains_env_var, resolve_env_vars
+from .._config.errors import field_errors
 from .._config.redaction import Redactor, secret_values
 from .._config.run_config import field_keys, plain_config
 from .._graph import toposort
@@ -262,12 +263,10 @@ def _configurable(
                 try:
                     validator.validate_assignment(copy, name, value)
                 except ValidationError as exc:
-                    for err in exc.errors(
-                        include_url=False, include_input=False, include_context=False
-                    ):
-                        loc = ".".join(str(p) for p in err["loc"])
-                        # a validator's message may quote the resolved (secret) value
-                        problems_.append(f"{loc}: {env.secrets(err['msg'])}")
+                    # a validator's message may quote the resolved (secret) value
+                    problems_.extend(
+                        f"{loc}: {env.secrets(msg)}" for loc, msg in field_errors(exc, "")
+                    )
             if problems_:
                 raise _env_error(key, problems_)
             if env_originals:
