@@ -236,8 +236,12 @@ def test_direct_invocation_and_contexts() -> None:
     [request] = counts(context, db=Database(table="users"))
     assert request.run_key == "users"
     assert context.cursor == "next"
+    # a direct call returns what the function returned, unchecked (Dagster's
+    # SensorDefinition.__call__ returns the raw result, sensor_definition.py); the daemon's
+    # evaluation is what refuses it
+    assert of.sensor(lambda: 3)(of.build_sensor_context()) == 3
     with pytest.raises(of.exceptions.InvocationError, match="returned int"):
-        of.sensor(lambda: 3)(of.build_sensor_context())
+        of.sensor(lambda: 3).evaluate(of.build_sensor_context())
 
 
 def test_run_loop_stops_and_closes_process_resources() -> None:

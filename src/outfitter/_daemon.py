@@ -402,11 +402,8 @@ class Daemon:
         )
         return run_ids
 
-    def _job(self, definition: Definition) -> JobDefinition:
-        name = definition.job_name
-        if name is None:
-            return self.defs.get_implicit_global_asset_job_def()
-        return self.defs.get_job_def(name)
+    def _job(self, definition: Definition, request: RunRequest) -> JobDefinition:
+        return _requested_job(self.defs, definition, request)
 
     def _launch(self, definition: Definition, request: RunRequest) -> str | None:
         """Launch one request and wait for its run; None if its run_key already launched a
@@ -420,7 +417,7 @@ class Daemon:
         tags = {**dict(request.tags), definition.kind: definition.name}
         if key is not None:
             tags["run_key"] = key
-        job = self._job(definition)
+        job = self._job(definition, request)
         try:
             if request.asset_selection is not None:
                 from ._execution.materialize import materialize
@@ -444,6 +441,31 @@ class Daemon:
         except _KeyTaken:  # another daemon launched it meanwhile
             return None
         return result.run_id
+
+
+def _requested_job(defs: Definitions, definition: Definition, request: RunRequest) -> JobDefinition:
+    """The job ``request`` launches: the one it names (one of the definition's jobs), else the
+    definition's only job, else (no job given) a run of all assets."""
+    names = definition.job_names
+    name = request.job_name
+    if name is not None:
+        if names and name not in names:
+            raise DefinitionError(
+                f"{definition.owner} requested a run of job {name!r}, which is not one of its "
+                f"jobs ({', '.join(names)})",
+                hint=f"add it to jobs=[...] of the {definition.kind}, or fix the name.",
+            )
+        return defs.get_job_def(name)
+    if len(names) > 1:
+        # sensor_definition.py: a sensor with several jobs needs RunRequest(job_name=...)
+        raise DefinitionError(
+            f"{definition.owner} targets several jobs ({', '.join(names)}) and a RunRequest "
+            "does not say which",
+            hint="return RunRequest(job_name='...', ...) naming one of them.",
+        )
+    if names:
+        return defs.get_job_def(names[0])
+    return defs.get_implicit_global_asset_job_def()
 
 
 def _latest_due(schedule_def: ScheduleDefinition, last: float, now: float) -> dt.datetime | None:
@@ -578,22 +600,27 @@ def preview(defs: Definitions, instance: Instance, name: str, *, debug: bool = F
         )
     if isinstance(result, SkipReason):
         return Preview(skip_reason=redact(result.message), **common)
-    target = _target_job(defs, definition)
-    return Preview(requests=[_shown(request, redact, target) for request in result], **common)
+    return Preview(
+        requests=[
+            _shown(request, redact, _target_job(defs, definition, request)) for request in result
+        ],
+        **common,
+    )
 
 
-def _target_job(defs: Definitions, definition: SensorDefinition) -> JobDefinition | None:
-    """The job a sensor's requests run (None when its definitions have none by that name)."""
+def _target_job(
+    defs: Definitions, definition: SensorDefinition, request: RunRequest
+) -> JobDefinition | None:
+    """The job a request runs (None when its definitions have none by that name)."""
     try:
-        if definition.job_name is None:
-            return defs.get_implicit_global_asset_job_def()
-        return defs.get_job_def(definition.job_name)
+        return _requested_job(defs, definition, request)
     except DefinitionError:
         return None
 
 
 def _shown(request: RunRequest, redact: Redactor, job: JobDefinition | None) -> PreviewRequest:
     from ._config.run_config import RunConfig
+    from ._definitions.selection import AssetSelection
     from ._execution.config_check import resolve_target
     from ._execution.launch import record_config
     from ._resources.configurable import redacted_config
@@ -608,6 +635,8 @@ def _shown(request: RunRequest, redact: Redactor, job: JobDefinition | None) -> 
             graph, plan, _ = resolve_target(job, None)
             shown = redacted_config(record_config(plain, plan, graph))
     selection = request.asset_selection
+    if isinstance(selection, AssetSelection):  # shown as written: AssetSelection.groups('x')
+        selection = [selection]
     return PreviewRequest(
         run_key=redact(request.run_key) if request.run_key is not None else None,
         run_config=redact.value(shown),

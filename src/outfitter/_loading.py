@@ -17,11 +17,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from ._definitions.definitions import Definitions
+from ._definitions.definitions import Definitions, DefinitionsLoader
 from ._flows.flow import Flow
 from .exceptions import InvocationError
 
 __all__ = [
+    "definitions_of",
+    "find_definitions",
     "find_flow",
     "find_flows",
     "import_failure",
@@ -121,18 +123,50 @@ def load_definitions(file: Path | None, module: str | None, *, debug: bool = Fal
         outfitter.exceptions.InvocationError: json has no Definitions object named `defs`...
     """
     loaded, where = load_module(file, module, debug=debug)
-    return definitions_of(loaded, where)
+    return definitions_of(loaded, where, debug=debug)
 
 
-def definitions_of(loaded: Any, where: str) -> Definitions:
-    """The module's ``defs`` (raises InvocationError when it has none)."""
-    defs = getattr(loaded, "defs", None)
-    if not isinstance(defs, Definitions):
+def definitions_of(loaded: Any, where: str, *, debug: bool = False) -> Definitions:
+    """The module's ``defs``, or what its ``@definitions`` function returns (raises
+    InvocationError when it has neither)."""
+    defs = find_definitions(loaded, where, debug=debug)
+    if defs is None:
         raise InvocationError(
             f"{where} has no Definitions object named `defs`",
-            hint="add `defs = Definitions(assets=[...], resources={...})` at module level.",
+            hint="add `defs = Definitions(assets=[...], resources={...})` at module level, or "
+            "a function decorated with @definitions that returns one.",
         )
     return defs
+
+
+def find_definitions(loaded: Any, where: str, *, debug: bool = False) -> Definitions | None:
+    """The Definitions of a module, as Dagster's loader finds them: a ``defs`` variable, or
+    the one module-level ``@definitions`` function, called now (None when there is neither).
+    Two ``@definitions`` functions, or one that raises or returns something else, are an
+    InvocationError naming them."""
+    defs = getattr(loaded, "defs", None)
+    if isinstance(defs, Definitions):
+        return defs
+    loaders: dict[int, tuple[str, DefinitionsLoader]] = {}
+    for var, value in vars(loaded).items():
+        if isinstance(value, DefinitionsLoader) and id(value) not in loaders:
+            loaders[id(value)] = (var, value)
+    if not loaders:
+        return None
+    if len(loaders) > 1:
+        names = ", ".join(sorted(var for var, _ in loaders.values()))
+        raise InvocationError(
+            f"{where} has {len(loaders)} @definitions functions: {names}",
+            hint="a code location has one; merge them with Definitions.merge(...) in one "
+            "@definitions function.",
+        )
+    var, loader = next(iter(loaders.values()))
+    try:
+        return loader.load()
+    except Exception as exc:
+        if debug:
+            raise
+        raise import_failure(f"{where} (its @definitions function {var!r})", exc) from None
 
 
 def find_flows(loaded: Any) -> list[tuple[str, Flow]]:

@@ -145,7 +145,7 @@ def test_schedule_context_named_underscore() -> None:
         return of.RunRequest(run_key=_.scheduled_execution_time.isoformat())
 
     when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    [request] = hourly(of.build_schedule_context(scheduled_execution_time=when))
+    request = hourly(of.build_schedule_context(scheduled_execution_time=when))
     assert request.run_key == when.isoformat()
 
 

@@ -9,8 +9,10 @@ from typing import Any, overload
 
 from ..exceptions import DefinitionError
 from .asset_key import AssetIn, AssetKey, coerce_asset_key
-from .node import NO_DEFAULT, InputSpec, NodeSpec
+from .node import NO_DEFAULT, InputSpec, NodeSpec, OutputSpec
+from .outputs import DEFAULT_OUTPUT, In, Out, compute_fn, output_specs
 from .params import Params, classify_params
+from .policy import RetryPolicy, retry_fields
 
 __all__ = ["AssetsDefinition", "OpDefinition", "asset", "check_decorated", "op"]
 
@@ -40,6 +42,26 @@ def check_decorated(fn: Any, what: str) -> None:
     )
 
 
+DEFAULT_GROUP = "default"
+
+
+def check_group_name(group_name: Any, owner: str) -> str:
+    """``group_name`` (``"default"`` when None), or a DefinitionError when it is not a name of
+    letters, digits and underscores (Dagster's rule for group names)."""
+    if group_name is None:
+        return DEFAULT_GROUP
+    if (
+        not isinstance(group_name, str)
+        or not group_name
+        or not all(c.isascii() and (c.isalnum() or c == "_") for c in group_name)
+    ):
+        raise DefinitionError(
+            f"{owner}: group_name {group_name!r} is not a valid group name",
+            hint="use letters, digits and underscores only, e.g. group_name='marketing'.",
+        )
+    return group_name
+
+
 def _identifier(part: str) -> str:
     """An asset key part as a Python identifier (Dagster's ``AssetKey.to_python_identifier``)."""
     return "".join(c if c.isalnum() or c == "_" else "_" for c in part)
@@ -60,6 +82,7 @@ class _StepDefinition:
         description: str | None,
         tags: Mapping[str, str] | None,
         log_stdout: bool = False,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         if not callable(fn):
             raise DefinitionError(
@@ -76,6 +99,13 @@ class _StepDefinition:
         self.description = description or inspect.getdoc(fn)
         self.tags = dict(tags or {})
         self.log_stdout = bool(log_stdout)
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise DefinitionError(
+                f"{self.owner}: retry_policy= takes a RetryPolicy, got "
+                f"{type(retry_policy).__name__} {retry_policy!r}",
+                hint="e.g. retry_policy=RetryPolicy(max_retries=3, delay=1).",
+            )
+        self.retry_policy = retry_policy
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", name)
         self.__wrapped__ = fn
@@ -92,7 +122,8 @@ class _StepDefinition:
 
 class AssetsDefinition(_StepDefinition):
     """What ``@asset`` makes: a function that computes one asset, plus its key, inputs and
-    resource needs. Call it directly in tests (resources as keyword arguments).
+    resource needs (``@multi_asset`` makes one that computes several: read ``.keys``). Call it
+    directly in tests (resources as keyword arguments).
 
     Example:
         >>> from outfitter import asset
@@ -106,6 +137,13 @@ class AssetsDefinition(_StepDefinition):
     """
 
     kind = "asset"
+    outputs: tuple[OutputSpec, ...] | None = None
+    """The declared outputs (``multi_asset``, or an asset function that yields); None for the
+    one returned value."""
+    multi: bool = False
+    """Whether this definition produces several assets (``multi_asset``)."""
+    output_groups: dict[AssetKey, str] | None = None
+    """Groups given per asset (``AssetOut(group_name=...)``) of a ``multi_asset``."""
 
     def __init__(
         self,
@@ -122,6 +160,8 @@ class AssetsDefinition(_StepDefinition):
         resource_defs: Mapping[str, Any] | None = None,
         log_stdout: bool = False,
         io_manager_def: Any = None,
+        group_name: str | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         asset_name = name or fn.__name__
         prefix = [key_prefix] if isinstance(key_prefix, str) else list(key_prefix or [])
@@ -151,7 +191,9 @@ class AssetsDefinition(_StepDefinition):
             description=description,
             tags=tags,
             log_stdout=log_stdout,
+            retry_policy=retry_policy,
         )
+        self.group_name = check_group_name(group_name, self.owner)
         ins = dict(ins or {})
         unknown = sorted(set(ins) - set(self.params.inputs))
         if unknown:
@@ -160,6 +202,10 @@ class AssetsDefinition(_StepDefinition):
                 hint=f"its input parameters are {list(self.params.inputs)}.",
             )
         self.input_keys: dict[str, AssetKey] = {}
+        self.input_managers = {
+            p: a.input_manager_key for p, a in ins.items() if a.input_manager_key is not None
+        }
+        """Inputs loaded by an input manager (``AssetIn(input_manager_key=...)``)."""
         for param in self.params.inputs:
             spec = ins.get(param)
             if spec is not None and spec.key is not None:
@@ -168,45 +214,133 @@ class AssetsDefinition(_StepDefinition):
                 self.input_keys[param] = AssetKey([*spec.key_prefix_path, param])
             else:
                 self.input_keys[param] = AssetKey([param])
-        self.deps = tuple(coerce_asset_key(getattr(d, "key", d)) for d in (deps or ()))
+        self.deps = tuple(
+            k
+            for d in (deps or ())
+            for k in (d.keys if isinstance(d, AssetsDefinition) else (coerce_asset_key(d),))
+        )
         self.resource_defs = own
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):  # yields Outputs
+            self.outputs = (OutputSpec(DEFAULT_OUTPUT, io_manager_key, self._key),)
+
+    @property
+    def key(self) -> AssetKey:
+        """The asset's key (a ``multi_asset`` has several: read :attr:`keys`)."""
+        if self.multi:
+            raise DefinitionError(
+                f"{self.owner} produces several assets "
+                f"({', '.join(k.to_user_string() for k in self.keys)}), so it has no single key",
+                hint="read .keys (or .asset_keys) instead of .key.",
+            )
+        return self._key
+
+    @key.setter
+    def key(self, value: AssetKey) -> None:
+        self._key = value
+
+    @property
+    def keys(self) -> tuple[AssetKey, ...]:
+        """Every asset key this definition produces (one for ``@asset``)."""
+        if self.multi:
+            return tuple(o.asset_key for o in self.outputs or () if o.asset_key is not None)
+        return (self._key,)
+
+    asset_keys = keys
+
+    @property
+    def node_def(self) -> Any:
+        """The op computing these assets (its ``name``), as Dagster's ``node_def`` / ``op``."""
+        return self
+
+    op = node_def
+
+    @property
+    def group_names_by_key(self) -> dict[AssetKey, str]:
+        """Each asset key's group."""
+        groups = self.output_groups or {}
+        default = getattr(self, "group_name", None) or "default"
+        return {k: groups.get(k, default) for k in self.keys}
 
     @property
     def step_key(self) -> str:
         """The step key of this asset in a run (its path joined with ``__``)."""
-        return "__".join(self.key.path)
+        return "__".join(self._key.path)
 
-    def node_spec(self, producers: Mapping[AssetKey, str]) -> NodeSpec:
+    def node_spec(
+        self, producers: Mapping[AssetKey, Any], stored_by: Mapping[AssetKey, str] | None = None
+    ) -> NodeSpec:
         """The node of this asset, with inputs resolved against ``producers`` (asset key → the
-        step key materializing it in this run; absent keys are loaded by the I/O manager)."""
-        inputs = tuple(
-            InputSpec(
-                name=param,
-                upstream=producers.get(key),
-                asset_key=key,
-                default=NO_DEFAULT,
+        step key materializing it in this run, or ``(step key, output name)`` for a step with
+        declared outputs; absent keys are loaded by an I/O manager: the producing asset's, from
+        ``stored_by`` (asset key → its I/O manager key), else this asset's)."""
+        inputs = []
+        for param, key in self.input_keys.items():
+            source = producers.get(key)
+            output = None
+            if isinstance(source, tuple):
+                source, output = source
+            manager = self.input_managers.get(param)
+            stored = stored_by.get(key) if stored_by and source is None else None
+            if manager is None and stored is not None and stored != self.io_manager_key:
+                manager = stored  # as in Dagster: loaded by the producing asset's I/O manager
+            inputs.append(
+                InputSpec(
+                    name=param,
+                    upstream=source,
+                    asset_key=key,
+                    default=NO_DEFAULT,
+                    upstream_output=output,
+                    input_manager_key=manager,
+                )
             )
-            for param, key in self.input_keys.items()
+        after = tuple(
+            dict.fromkeys(
+                p[0] if isinstance(p, tuple) else p
+                for p in (producers.get(d) for d in self.deps)
+                if p is not None
+            )
         )
-        after = tuple(producers[d] for d in self.deps if d in producers)
+        managers = frozenset(i.input_manager_key for i in inputs if i.input_manager_key)
+        if self.outputs is not None:
+            io_keys = {o.io_manager_key for o in self.outputs} | managers
+            return NodeSpec(
+                key=self.step_key,
+                fn=compute_fn(self.fn),
+                kind="asset",
+                params=self.params,
+                inputs=tuple(inputs),
+                resource_keys=self.resource_keys | io_keys,
+                context_resource_keys=self.resource_keys | io_keys,
+                io_manager_key=self.outputs[0].io_manager_key,
+                asset_key=None if self.multi else self._key,
+                config_type=self.params.config_type,
+                after=after,
+                description=self.description,
+                tags=self.tags,
+                log_stdout=self.log_stdout,
+                outputs=self.outputs,
+                name=self.name,
+                **retry_fields(self.retry_policy),
+            )
         return NodeSpec(
             key=self.step_key,
             fn=self.fn,
             kind="asset",
             params=self.params,
-            inputs=inputs,
-            resource_keys=self.resource_keys | {self.io_manager_key},
+            inputs=tuple(inputs),
+            resource_keys=self.resource_keys | {self.io_manager_key} | managers,
             # the I/O manager is a required resource of the step, so it is reachable as
             # context.resources.<io_manager_key> (Dagster: an output's io_manager_key is part
             # of the op's resource requirements, dagster/_core/definitions/op_definition.py)
-            context_resource_keys=self.resource_keys | {self.io_manager_key},
+            context_resource_keys=self.resource_keys | {self.io_manager_key} | managers,
             io_manager_key=self.io_manager_key,
-            asset_key=self.key,
+            asset_key=self._key,
             config_type=self.params.config_type,
             after=after,
             description=self.description,
             tags=self.tags,
             log_stdout=self.log_stdout,
+            **retry_fields(self.retry_policy),
         )
 
     def with_resource_defs(self, resource_defs: Mapping[str, Any]) -> AssetsDefinition:
@@ -217,7 +351,9 @@ class AssetsDefinition(_StepDefinition):
         return clone
 
     def __repr__(self) -> str:
-        return f"<asset {self.key.to_user_string()}>"
+        if self.multi:
+            return f"<multi_asset {self.name} ({', '.join(k.to_user_string() for k in self.keys)})>"
+        return f"<asset {self._key.to_user_string()}>"
 
 
 class OpDefinition(_StepDefinition):
@@ -244,16 +380,132 @@ class OpDefinition(_StepDefinition):
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         log_stdout: bool = False,
+        retry_policy: RetryPolicy | None = None,
+        ins: Mapping[str, In] | None = None,
+        out: Out | Mapping[str, Out] | None = None,
     ) -> None:
+        op_name = name or fn.__name__
+        if isinstance(out, Out) and out.io_manager_key is not None:
+            io_manager_key = out.io_manager_key
         super().__init__(
             fn,
-            name or fn.__name__,
+            op_name,
             required_resource_keys=required_resource_keys,
             io_manager_key=io_manager_key,
             description=description,
             tags=tags,
             log_stdout=log_stdout,
+            retry_policy=retry_policy,
         )
+        self.ins: dict[str, In] = {}
+        self.io_keys: frozenset[str] = frozenset({self.io_manager_key})
+        """The I/O and input managers a step of this op uses (not needed to call it directly)."""
+        self.outputs: tuple[OutputSpec, ...] | None = None
+        """The declared outputs when they need more than the one returned value (several,
+        a name other than ``result``, optional, or a function that yields); else None."""
+        self._declare(ins, out)
+
+    def _declare(self, ins: Mapping[str, In] | None, out: Out | Mapping[str, Out] | None) -> None:
+        """Check ``ins`` / ``out`` (Dagster's ``@op(ins=, out=)``) against the function."""
+        if ins:
+            unknown = sorted(set(ins) - set(self.params.inputs))
+            bad = sorted(k for k, v in ins.items() if not isinstance(v, In))
+            if unknown or bad:
+                raise DefinitionError(
+                    f"{self.owner}: "
+                    + (
+                        f"ins names {unknown}, which are not inputs of the function"
+                        if unknown
+                        else f"ins entries {bad} are not In(...)"
+                    ),
+                    hint=f"its input parameters are {list(self.params.inputs)}; declare each "
+                    "with In(...).",
+                )
+            self.ins = dict(ins)
+        managers = {i.input_manager_key for i in self.ins.values() if i.input_manager_key}
+        if out is None or isinstance(out, Out):
+            outs: dict[str, Out] = {DEFAULT_OUTPUT: out or Out()}
+        elif isinstance(out, Mapping) and out:
+            outs = dict(out)
+        else:
+            raise DefinitionError(
+                f"{self.owner}: out= takes Out(...) or a dict of output names to Out(...), got "
+                f"{type(out).__name__} {out!r}",
+                hint="e.g. out={'evens': Out(), 'odds': Out(io_manager_key='other')}.",
+            )
+        specs = output_specs(outs, self.io_manager_key, self.owner)
+        classic = (
+            len(specs) == 1
+            and specs[0].name == DEFAULT_OUTPUT
+            and specs[0].is_required
+            and not inspect.isgeneratorfunction(self.fn)
+            and not inspect.isasyncgenfunction(self.fn)
+        )
+        if not classic:
+            self.outputs = specs
+            self.io_manager_key = specs[0].io_manager_key
+        self.io_keys = frozenset({o.io_manager_key for o in specs} | managers)
+
+    def alias(self, name: str) -> OpDefinition:
+        """This op under another node name, so a job body can use it twice (Dagster's
+        ``op.alias``): ``load.alias("load_users")()``.
+
+        Example:
+            >>> from outfitter import job, op
+            >>> @op
+            ... def one() -> int:
+            ...     return 1
+            >>> @job
+            ... def twice():
+            ...     one.alias("first")()
+            ...     one.alias("second")()
+            >>> [n.key for n in twice.nodes]
+            ['first', 'second']
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise DefinitionError(
+                f"{self.owner}: alias {name!r} is not a valid node name",
+                hint="use letters, digits and underscores, e.g. op.alias('load_users').",
+            )
+        return self._copy(name=name, owner=f"op {name!r}")
+
+    def tag(self, tags: Mapping[str, str]) -> OpDefinition:
+        """This op with ``tags`` added (Dagster's ``op.tag``), for one use in a job body.
+
+        Example:
+            >>> from outfitter import op
+            >>> @op
+            ... def one() -> int:
+            ...     return 1
+            >>> one.tag({"team": "data"}).tags
+            {'team': 'data'}
+        """
+        return self._copy(tags={**self.tags, **dict(tags)})
+
+    def with_retry_policy(self, retry_policy: RetryPolicy) -> OpDefinition:
+        """This op with another retry policy (Dagster's ``op.with_retry_policy``).
+
+        Example:
+            >>> from outfitter import RetryPolicy, op
+            >>> @op
+            ... def one() -> int:
+            ...     return 1
+            >>> one.with_retry_policy(RetryPolicy(max_retries=2)).retry_policy.max_retries
+            2
+        """
+        if not isinstance(retry_policy, RetryPolicy):
+            raise DefinitionError(
+                f"{self.owner}: with_retry_policy takes a RetryPolicy, got "
+                f"{type(retry_policy).__name__}",
+                hint="e.g. op.with_retry_policy(RetryPolicy(max_retries=3)).",
+            )
+        return self._copy(retry_policy=retry_policy)
+
+    def _copy(self, **changes: Any) -> OpDefinition:
+        clone = object.__new__(OpDefinition)
+        clone.__dict__.update(self.__dict__)
+        clone.__dict__.update(changes)
+        return clone
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .job import current_composition
@@ -287,6 +539,8 @@ def asset(
     log_stdout: bool = False,
     resource_defs: Mapping[str, Any] | None = None,
     io_manager_def: Any = None,
+    group_name: str | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
 
 
@@ -305,6 +559,8 @@ def asset(
     log_stdout: bool = False,
     resource_defs: Mapping[str, Any] | None = None,
     io_manager_def: Any = None,
+    group_name: str | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Declare an asset: a function computing one stored value from upstream assets.
 
@@ -313,7 +569,9 @@ def asset(
     (or ``ins={"param": AssetIn("other")}``). ``deps`` orders without passing data.
     ``resource_defs`` are the asset's own resources (they win over Definitions'); an
     ``io_manager_def`` is its own I/O manager, bound at ``io_manager_key`` (default
-    ``"<asset key>__io_manager"``, as in Dagster).
+    ``"<asset key>__io_manager"``, as in Dagster). ``group_name`` puts it in a group
+    (``"default"`` when not given; select groups with ``AssetSelection.groups``);
+    ``retry_policy`` calls it again when it fails (a :class:`RetryPolicy`).
 
     Example:
         >>> from outfitter import ConfigurableResource, asset
@@ -342,6 +600,8 @@ def asset(
             log_stdout=log_stdout,
             resource_defs=resource_defs,
             io_manager_def=io_manager_def,
+            group_name=group_name,
+            retry_policy=retry_policy,
         )
 
     return wrap(fn) if fn is not None else wrap
@@ -362,6 +622,9 @@ def op(
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
     log_stdout: bool = False,
+    retry_policy: RetryPolicy | None = None,
+    ins: Mapping[str, In] | None = None,
+    out: Out | Mapping[str, Out] | None = None,
 ) -> Callable[[Callable[..., Any]], OpDefinition]: ...
 
 
@@ -375,6 +638,9 @@ def op(
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
     log_stdout: bool = False,
+    retry_policy: RetryPolicy | None = None,
+    ins: Mapping[str, In] | None = None,
+    out: Out | Mapping[str, Out] | None = None,
 ) -> OpDefinition | Callable[[Callable[..., Any]], OpDefinition]:
     """Declare an op: a step of a ``@job``, composed by calling it inside the job's body.
 
@@ -398,6 +664,9 @@ def op(
             description=description,
             tags=tags,
             log_stdout=log_stdout,
+            retry_policy=retry_policy,
+            ins=ins,
+            out=out,
         )
 
     return wrap(fn) if fn is not None else wrap

@@ -4,11 +4,13 @@ validated together when it is built. Every problem is reported at once."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
+from .._config.errors import field_errors
 from .._resources.bindings import is_container, plan_of_bindings, resource_bindings
 from .._resources.configurable import ConfigurableResource, PartialResource
 from .._resources.context import did_you_mean
@@ -20,7 +22,13 @@ from .job import JobDefinition, UnresolvedAssetJob
 from .node import NodeSpec
 from .sensors import ScheduleDefinition, SensorDefinition
 
-__all__ = ["IMPLICIT_ASSET_JOB", "Definitions", "with_resources"]
+__all__ = [
+    "IMPLICIT_ASSET_JOB",
+    "Definitions",
+    "DefinitionsLoader",
+    "definitions",
+    "with_resources",
+]
 
 IMPLICIT_ASSET_JOB = "__ASSET_JOB"
 _DEFAULT_IO = frozenset({"io_manager"})
@@ -59,6 +67,7 @@ class Definitions:
         jobs = _items(
             jobs, "jobs", JobDefinition | UnresolvedAssetJob, "@job or define_asset_job", problems
         )
+        self._given_jobs = list(jobs)  # as given (unresolved), for merge and validate_loadable
         self.sensors = _items(sensors, "sensors", object, "@sensor", problems)
         self.schedules = _items(schedules, "schedules", object, "@schedule", problems)
         self.executor = executor
@@ -82,7 +91,7 @@ class Definitions:
                 f"resource keys must be strings, got {', '.join(repr(k) for k in bad_keys)}"
             )
             bindings = {k: v for k, v in bindings.items() if isinstance(k, str)}
-        unique = list({a.key: a for a in reversed(self.assets)}.values())[::-1]
+        unique = list({a.keys: a for a in reversed(self.assets)}.values())[::-1]
         if self.assets:
             try:
                 implicit = UnresolvedAssetJob(IMPLICIT_ASSET_JOB, None, None, None, executor)
@@ -111,12 +120,13 @@ class Definitions:
     def _check_assets(self, problems: list[str]) -> None:
         by_key: dict[AssetKey, AssetsDefinition] = {}
         for a in self.assets:
-            if a.key in by_key and by_key[a.key] is not a:
-                problems.append(f"asset key {a.key.to_user_string()!r} is defined twice")
-            by_key[a.key] = a
+            for key in a.keys:  # a multi_asset defines several
+                if key in by_key and by_key[key] is not a:
+                    problems.append(f"asset key {key.to_user_string()!r} is defined twice")
+                by_key[key] = a
         known = [k.to_user_string() for k in by_key]
         for a in self.assets:
-            name = a.key.to_user_string()
+            name = a.name
             for param, key in a.input_keys.items():
                 if key not in by_key:
                     problems.append(
@@ -191,21 +201,60 @@ class Definitions:
                         f"{owner} requires resource {key!r}, which is not bound."
                         + did_you_mean(key, bindings)
                     )
-            job_name = definition.job_name
-            if job_name is not None and job_name not in self._jobs:
-                known = sorted(k for k in self._jobs if k != IMPLICIT_ASSET_JOB)
-                problems.append(
-                    f"{owner} targets job {job_name!r}, which is not in these definitions "
-                    f"(jobs: {', '.join(known) or 'none'})"
-                )
+            # job=, job_name=, jobs=[...], and a run status sensor's monitored_jobs=
+            for role, job_name in definition.referenced_jobs():
+                if job_name not in self._jobs:
+                    known = sorted(k for k in self._jobs if k != IMPLICIT_ASSET_JOB)
+                    problems.append(
+                        f"{owner} {role} job {job_name!r}, which is not in these definitions "
+                        f"(jobs: {', '.join(known) or 'none'})." + did_you_mean(job_name, known)
+                    )
 
     def get_sensor_def(self, name: str) -> Any:
-        """The sensor called ``name``."""
+        """The sensor called ``name`` (also :meth:`resolve_sensor_def`)."""
         return self._instigator(name, self.sensors, "sensor")
 
     def get_schedule_def(self, name: str) -> Any:
-        """The schedule called ``name``."""
+        """The schedule called ``name`` (also :meth:`resolve_schedule_def`)."""
         return self._instigator(name, self.schedules, "schedule")
+
+    def resolve_sensor_def(self, name: str) -> Any:
+        """The sensor called ``name`` (Dagster 1.13's name for :meth:`get_sensor_def`).
+
+        Example:
+            >>> from outfitter import Definitions, RunRequest, job, op, sensor
+            >>> @op
+            ... def noop() -> None: ...
+            >>> @job
+            ... def nightly():
+            ...     noop()
+            >>> @sensor(job=nightly)
+            ... def on_file():
+            ...     return RunRequest()
+            >>> defs = Definitions(jobs=[nightly], sensors=[on_file])
+            >>> defs.resolve_sensor_def("on_file").name
+            'on_file'
+        """
+        return self.get_sensor_def(name)
+
+    def resolve_schedule_def(self, name: str) -> Any:
+        """The schedule called ``name`` (Dagster 1.13's name for :meth:`get_schedule_def`).
+
+        Example:
+            >>> from outfitter import Definitions, job, op, schedule
+            >>> @op
+            ... def noop() -> None: ...
+            >>> @job
+            ... def nightly():
+            ...     noop()
+            >>> @schedule(cron_schedule="0 2 * * *", job=nightly)
+            ... def every_night():
+            ...     return {}
+            >>> defs = Definitions(jobs=[nightly], schedules=[every_night])
+            >>> defs.resolve_schedule_def("every_night").name
+            'every_night'
+        """
+        return self.get_schedule_def(name)
 
     @staticmethod
     def _instigator(name: str, definitions: list[Any], kind: str) -> Any:
@@ -230,9 +279,14 @@ class Definitions:
         owner = _owner(node)
         for key in sorted(node.resource_keys - _DEFAULT_IO):
             if key not in bindings:
+                # name the outputs / inputs whose manager it is (Out / AssetOut / In)
+                users = [
+                    f"output {o.name!r}" for o in node.outputs or () if o.io_manager_key == key
+                ]
+                users += [f"input {i.name!r}" for i in node.inputs if i.input_manager_key == key]
                 problems.append(
-                    f"{owner} requires resource {key!r}, which is not bound."
-                    + did_you_mean(key, bindings)
+                    f"{owner}{' (' + ', '.join(users) + ')' if users else ''} requires resource "
+                    f"{key!r}, which is not bound." + did_you_mean(key, bindings)
                 )
         for res in node.params.resources:
             if res.key in bindings and res.expected is not None:
@@ -272,8 +326,149 @@ class Definitions:
             ) from None
 
     def get_implicit_global_asset_job_def(self) -> JobDefinition:
-        """The job materializing every asset."""
-        return self.get_job_def(IMPLICIT_ASSET_JOB)
+        """The job materializing every asset (also
+        :meth:`resolve_implicit_global_asset_job_def`)."""
+        if IMPLICIT_ASSET_JOB not in self._jobs:
+            raise DefinitionError(
+                "these definitions have no assets, so they have no implicit asset job",
+                hint="give Definitions(assets=[...]), or run one of its jobs with "
+                "resolve_job_def(name).",
+            )
+        return self._jobs[IMPLICIT_ASSET_JOB]
+
+    def resolve_job_def(self, name: str) -> JobDefinition:
+        """The job called ``name``, bound to these definitions' resources (Dagster 1.13's
+        name for :meth:`get_job_def`; an unknown name raises with close matches).
+
+        Example:
+            >>> from outfitter import Definitions, asset, define_asset_job
+            >>> @asset
+            ... def users() -> list[str]:
+            ...     return ["ada"]
+            >>> defs = Definitions(assets=[users], jobs=[define_asset_job("refresh")])
+            >>> defs.resolve_job_def("refresh").execute_in_process().asset_value("users")
+            ['ada']
+        """
+        return self.get_job_def(name)
+
+    def resolve_implicit_global_asset_job_def(self) -> JobDefinition:
+        """The job materializing every asset (Dagster 1.13's name for
+        :meth:`get_implicit_global_asset_job_def`).
+
+        Example:
+            >>> from outfitter import Definitions, asset
+            >>> @asset
+            ... def users() -> list[str]:
+            ...     return ["ada"]
+            >>> job = Definitions(assets=[users]).resolve_implicit_global_asset_job_def()
+            >>> job.execute_in_process().asset_value("users")
+            ['ada']
+        """
+        return self.get_implicit_global_asset_job_def()
+
+    @staticmethod
+    def validate_loadable(defs: Any) -> None:
+        """Check that ``defs`` (a :class:`Definitions`, or a ``@definitions`` function) loads:
+        every check of the constructor runs again over what it holds now (lists changed since
+        it was built included), and every problem is raised together in one
+        :class:`DefinitionError` (Dagster's ``Definitions.validate_loadable``).
+
+        Example:
+            >>> from outfitter import Definitions, asset
+            >>> @asset
+            ... def users() -> list[str]:
+            ...     return []
+            >>> @asset
+            ... def report(userz: list[str]) -> int:
+            ...     return len(userz)
+            >>> defs = Definitions(assets=[users])
+            >>> Definitions.validate_loadable(defs)
+            >>> defs.assets.append(report)
+            >>> Definitions.validate_loadable(defs)
+            Traceback (most recent call last):
+            ...
+            outfitter.exceptions.DefinitionError: 1 problem(s) in the definitions
+              - asset 'report', input 'userz': no asset 'userz' is defined. Did you mean 'users'?
+            Hint: ...
+        """
+        if isinstance(defs, DefinitionsLoader):
+            defs = defs.load()
+        if not isinstance(defs, Definitions):
+            from ..exceptions import InvocationTypeError
+
+            raise InvocationTypeError(
+                f"Definitions.validate_loadable takes a Definitions object, got "
+                f"{type(defs).__name__} {defs!r}",
+                hint="pass the Definitions of a code location (or its @definitions function).",
+            )
+        defs._rebuilt()
+
+    @staticmethod
+    def merge(*def_sets: Definitions) -> Definitions:
+        """One Definitions holding everything of ``def_sets`` (Dagster's
+        ``Definitions.merge``). A resource key bound to different objects, or two different
+        executors, is a DefinitionError; duplicate names are reported as for one Definitions.
+
+        Example:
+            >>> from outfitter import Definitions, asset
+            >>> @asset
+            ... def a() -> int:
+            ...     return 1
+            >>> @asset
+            ... def b() -> int:
+            ...     return 2
+            >>> merged = Definitions.merge(Definitions(assets=[a]), Definitions(assets=[b]))
+            >>> [x.key.to_user_string() for x in merged.assets]
+            ['a', 'b']
+        """
+        bad = [d for d in def_sets if not isinstance(d, Definitions)]
+        if bad:
+            from ..exceptions import InvocationTypeError
+
+            raise InvocationTypeError(
+                "Definitions.merge takes Definitions objects, got "
+                + ", ".join(f"{type(b).__name__} {b!r}" for b in bad),
+                hint="e.g. Definitions.merge(core_defs, extra_defs).",
+            )
+        resources: dict[str, Any] = {}
+        executors = {id(d.executor): d.executor for d in def_sets if d.executor is not None}
+        problems: list[str] = []
+        for d in def_sets:
+            for key, value in resource_bindings(d._resources).items():
+                if key in resources and resources[key] is not value:
+                    problems.append(
+                        f"resource key {key!r} is bound to different resources "
+                        f"({resources[key]!r} and {value!r})"
+                    )
+                resources[key] = value
+        if len(executors) > 1:
+            problems.append("the definitions have different executors")
+        if problems:
+            raise DefinitionError(
+                f"Definitions.merge: {len(problems)} problem(s)",
+                problems=problems,
+                hint="bind each resource key once (the same object in every Definitions), and "
+                "give at most one executor.",
+            )
+        return Definitions(
+            assets=[a for d in def_sets for a in d.assets],
+            jobs=[j for d in def_sets for j in d._given_jobs],
+            sensors=[x for d in def_sets for x in d.sensors],
+            schedules=[x for d in def_sets for x in d.schedules],
+            resources=resources,
+            executor=next(iter(executors.values()), None),
+        )
+
+    def _rebuilt(self) -> Definitions:
+        """These definitions built again from what they hold now (raises what is wrong)."""
+        return Definitions(
+            assets=self.assets,
+            jobs=self._given_jobs,
+            sensors=self.sensors,
+            schedules=self.schedules,
+            resources=self._resources,
+            executor=self.executor,
+        )
 
     def __repr__(self) -> str:
         return f"Definitions(assets={len(self.assets)}, jobs={len(self._jobs)})"
@@ -300,6 +495,8 @@ def _items(given: Any, name: str, kind: Any, decorator: str, problems: list[str]
 
 
 def _owner(node: NodeSpec) -> str:
+    if node.outputs is not None and node.asset_key is None and node.kind == "asset":
+        return node.label  # a multi_asset
     if node.asset_key is not None:
         return f"asset {node.asset_key.to_user_string()!r}"
     return f"op {node.key!r}"
@@ -372,9 +569,7 @@ def with_resources(
             problems.extend(p if p.startswith(named) else f"{named}: {p}" for p in exc.problems)
         except ValidationError as exc:
             problems.extend(
-                f"resource {key!r}, field "
-                f"'{'.'.join(str(p) for p in err['loc']) or '<config>'}': {err['msg']}"
-                for err in exc.errors(include_url=False, include_input=False)
+                f"resource {key!r}, field '{loc}': {msg}" for loc, msg in field_errors(exc)
             )
     if problems:
         raise ConfigError(
@@ -384,7 +579,7 @@ def with_resources(
             "config_schema) declares.",
         )
     for a in assets:
-        name = a.key.to_user_string()
+        name = a.name
         overlap = sorted(k for k in set(a.resource_defs) & set(defs) if k != "io_manager")
         for key in overlap:
             if a.resource_defs[key] is not defs[key]:
@@ -393,7 +588,8 @@ def with_resources(
                     "binds another one at that key"
                 )
         bound = {**defs, **a.resource_defs}
-        for key in sorted(a.resource_keys | {a.io_manager_key}):
+        io_keys = {a.io_manager_key} | {o.io_manager_key for o in a.outputs or ()}
+        for key in sorted(a.resource_keys | io_keys):
             if key != "io_manager" and key not in bound:
                 problems.append(
                     f"asset {name!r} requires resource {key!r}, which with_resources does not "
@@ -474,3 +670,89 @@ def _has_env_var(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_has_env_var(v) for v in value)
     return False
+
+
+class DefinitionsLoader:
+    """What ``@definitions`` makes: the function that builds a code location's
+    :class:`Definitions`, called when the code location is loaded (the CLI, the daemon and the
+    UI find it in the module, as Dagster's loader does). Calling it calls the function.
+
+    Example:
+        >>> from outfitter import Definitions, asset, definitions
+        >>> @definitions
+        ... def defs():
+        ...     @asset
+        ...     def users() -> list[str]:
+        ...         return []
+        ...     return Definitions(assets=[users])
+        >>> defs.load().assets
+        [<asset users>]
+    """
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        if not callable(fn):
+            raise DefinitionError(
+                f"@definitions must decorate a function, got {type(fn).__name__} {fn!r}",
+                hint="write @definitions directly above `def defs(): return Definitions(...)`.",
+            )
+        self.fn = fn
+        self.name = getattr(fn, "__name__", repr(fn))
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+        try:
+            self._takes_context = bool(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            self._takes_context = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def load(self) -> Definitions:
+        """Call the function (with a load context when it takes a parameter, as in Dagster)
+        and check that it returned a :class:`Definitions`."""
+        result = self.fn(DefinitionsLoadContext()) if self._takes_context else self.fn()
+        if not isinstance(result, Definitions):
+            raise DefinitionError(
+                f"@definitions function {self.name!r} returned {type(result).__name__} "
+                f"{result!r}, not a Definitions",
+                hint="end the function with `return Definitions(assets=[...], ...)`.",
+            )
+        return result
+
+    def __repr__(self) -> str:
+        return f"<definitions {self.name}>"
+
+
+class DefinitionsLoadContext:
+    """What a ``@definitions`` function that takes a parameter receives: how it is being
+    loaded (``load_type``; always ``"initialization"`` here, there are no reloads of a running
+    code server)."""
+
+    load_type = "initialization"
+
+    def __repr__(self) -> str:
+        return "DefinitionsLoadContext(load_type='initialization')"
+
+
+def definitions(fn: Callable[..., Any]) -> DefinitionsLoader:
+    """Mark a module-level function as the entry point of a code location (Dagster's
+    ``@dg.definitions``): it returns the :class:`Definitions`, and the CLI, the daemon and the
+    UI call it when they load the module (``-f``/``-m``), instead of reading a ``defs``
+    variable. A module has at most one.
+
+    Example:
+        >>> from outfitter import ConfigurableResource, Definitions, asset, definitions
+        >>> class Api(ConfigurableResource):
+        ...     url: str
+        >>> @asset
+        ... def users(api: Api) -> list[str]:
+        ...     return [api.url]
+        >>> @definitions
+        ... def defs() -> Definitions:
+        ...     return Definitions(assets=[users], resources={"api": Api(url="http://x")})
+        >>> defs().resolve_implicit_global_asset_job_def().execute_in_process().asset_value(
+        ...     "users"
+        ... )
+        ['http://x']
+    """
+    return DefinitionsLoader(fn)

@@ -6,6 +6,7 @@ passing a handle to another op makes an edge. The body runs once, at decoration.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import inspect
 import typing
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 import pydantic
 from pydantic import BaseModel, ValidationError
 
+from .._config.errors import field_errors
 from .._config.run_config import RunConfig as RunConfigType
 from .._resources.bindings import plan_of_bindings, resource_bindings
 from .._resources.io_manager import DEFAULT_IO_MANAGER
@@ -23,6 +25,8 @@ from ..exceptions import ConfigError, DefinitionError, OutfitterError
 from .decorators import check_decorated
 from .graph import NodeGraph
 from .node import InputSpec, NodeSpec
+from .outputs import compute_fn
+from .policy import RetryPolicy, retry_fields
 
 if TYPE_CHECKING:
     from .._config.run_config import RunConfig
@@ -43,21 +47,57 @@ __all__ = [
 
 
 class OutputHandle:
-    """The future output of an op inside a job body; pass it to another op."""
+    """The future output of an op inside a job body; pass it to another op. ``output_name``
+    names one output of an op with declared outputs (None: the op's one output)."""
 
-    __slots__ = ("node_key",)
+    __slots__ = ("node_key", "output_name")
 
-    def __init__(self, node_key: str) -> None:
+    def __init__(self, node_key: str, output_name: str | None = None) -> None:
         self.node_key = node_key
+        self.output_name = output_name
 
     def __repr__(self) -> str:
+        if self.output_name is not None:
+            return f"<output {self.output_name!r} of {self.node_key}>"
         return f"<output of {self.node_key}>"
 
 
+def _handles(key: str, op_def: OpDefinition) -> Any:
+    """What calling ``op_def`` in a job body returns: one handle, or (several outputs) a named
+    tuple of handles in declaration order, as Dagster's composition does."""
+    outputs = op_def.outputs
+    if outputs is None:
+        return OutputHandle(key)
+    if len(outputs) == 1:
+        return OutputHandle(key, outputs[0].name)
+    names = [o.name for o in outputs]
+    handles = collections.namedtuple(f"_{op_def.name}_outputs", names)  # type: ignore[misc]
+    return handles(*(OutputHandle(key, n) for n in names))
+
+
+def _input_spec(owner: str, op_def: OpDefinition, name: str, value: Any) -> InputSpec:
+    manager = op_def.ins[name].input_manager_key if name in op_def.ins else None
+    if isinstance(value, OutputHandle):
+        return InputSpec(
+            name,
+            upstream=value.node_key,
+            upstream_output=value.output_name,
+            input_manager_key=manager,
+        )
+    if isinstance(value, tuple) and value and all(isinstance(v, OutputHandle) for v in value):
+        raise DefinitionError(
+            f"{owner}: input {name!r} of op {op_def.name!r} was given all the outputs of op "
+            f"{value[0].node_key!r}",
+            hint="that op has several outputs: unpack them (a, b = split()) and pass one.",
+        )
+    return InputSpec(name, value=value)
+
+
 class _Composition:
-    def __init__(self, owner: str, prefix: str = "") -> None:
+    def __init__(self, owner: str, prefix: str = "", retry_policy: Any = None) -> None:
         self.owner = owner
         self.prefix = prefix
+        self.retry_policy = retry_policy  # the job's op_retry_policy: for ops without their own
         self.nodes: list[NodeSpec] = []
         self._names: dict[str, int] = {}
 
@@ -84,37 +124,51 @@ class _Composition:
                     hint=f"its inputs are {list(names)}.",
                 )
             given[name] = value
-        missing = [n for n in names if n not in given and n not in op_def.params.optional_inputs]
+        declared = op_def.ins
+        missing = [
+            n
+            for n in names
+            if n not in given
+            and n not in op_def.params.optional_inputs
+            and not (
+                n in declared and (declared[n].has_default_value or declared[n].input_manager_key)
+            )
+        ]
         if missing:
             raise DefinitionError(
                 f"{self.owner}: op {op_def.name!r} is missing input(s) {missing}",
                 hint="pass the output of another op (or a constant) for each input.",
             )
-        inputs = tuple(
-            InputSpec(name, upstream=value.node_key)
-            if isinstance(value, OutputHandle)
-            else InputSpec(name, value=value)
-            for name, value in given.items()
-        )
+        inputs = tuple(_input_spec(self.owner, op_def, n, v) for n, v in given.items())
+        for name, decl in declared.items():  # unwired: a default value, or an input manager
+            if name not in given and name in names:
+                if decl.input_manager_key:
+                    inputs += (InputSpec(name, input_manager_key=decl.input_manager_key),)
+                elif decl.has_default_value:
+                    inputs += (InputSpec(name, value=decl.default_value),)
         self.nodes.append(
             NodeSpec(
                 key=key,
-                fn=op_def.fn,
+                fn=compute_fn(op_def.fn),
                 kind="op",
                 params=op_def.params,
                 inputs=inputs,
-                resource_keys=op_def.resource_keys | {op_def.io_manager_key},
+                resource_keys=op_def.resource_keys | op_def.io_keys,
                 # the I/O manager is a required resource of the step (as in Dagster), so
                 # context.resources.io_manager works
-                context_resource_keys=op_def.resource_keys | {op_def.io_manager_key},
+                context_resource_keys=op_def.resource_keys | op_def.io_keys,
                 io_manager_key=op_def.io_manager_key,
                 config_type=op_def.params.config_type,
                 description=op_def.description,
                 tags=op_def.tags,
                 log_stdout=op_def.log_stdout,
+                outputs=op_def.outputs,
+                **retry_fields(
+                    self.retry_policy if op_def.retry_policy is None else op_def.retry_policy
+                ),
             )
         )
-        return OutputHandle(key)
+        return _handles(key, op_def)
 
 
 _COMPOSING: ContextVar[_Composition | None] = ContextVar("outfitter_composition", default=None)
@@ -125,11 +179,13 @@ def current_composition() -> _Composition | None:
     return _COMPOSING.get()
 
 
-def _compose(fn: Callable[..., Any], owner: str, prefix: str = "") -> tuple[list[NodeSpec], Any]:
+def _compose(
+    fn: Callable[..., Any], owner: str, prefix: str = "", retry_policy: Any = None
+) -> tuple[list[NodeSpec], Any]:
     # A body that calls no op (`...`, `pass`) is a valid placeholder, as in Dagster, whose
     # do_composition (dagster/_core/definitions/composition.py) accepts an empty graph: the
     # job runs no step and succeeds.
-    composition = _Composition(owner, prefix)
+    composition = _Composition(owner, prefix, retry_policy)
     token = _COMPOSING.set(composition)
     try:
         result = fn()
@@ -175,7 +231,9 @@ class GraphDefinition:
                 "graph.execute_in_process().",
             )
         prefix = f"{composition.prefix}{self.name}."
-        nodes, result = _compose(self.fn, f"graph {self.name!r}", prefix=prefix)
+        nodes, result = _compose(
+            self.fn, f"graph {self.name!r}", prefix=prefix, retry_policy=composition.retry_policy
+        )
         composition.nodes.extend(nodes)
         return result
 
@@ -188,9 +246,12 @@ class GraphDefinition:
         tags: Mapping[str, str] | None = None,
         executor_def: Any = None,
         log_stdout: bool = False,
+        op_retry_policy: RetryPolicy | None = None,
+        op_selection: Iterable[str] | None = None,
     ) -> JobDefinition:
         """A job running this graph (Dagster's ``GraphDefinition.to_job``): its own resources,
-        default run config (``config``, as for ``@job``) and executor.
+        default run config (``config``, as for ``@job``) and executor; ``op_retry_policy`` for
+        the ops without their own, and ``op_selection`` to run only some ops.
 
         Example:
             >>> from outfitter import graph, op
@@ -203,15 +264,19 @@ class GraphDefinition:
             >>> pipeline.to_job(name="nightly").name
             'nightly'
         """
+        nodes = self.nodes
+        if op_retry_policy is not None:
+            nodes, _ = _compose(self.fn, f"graph {self.name!r}", retry_policy=op_retry_policy)
         return JobDefinition(
             name or self.name,
-            self.nodes,
+            nodes,
             resource_defs=resource_defs,
             config=config,
             tags=tags,
             description=description or self.description,
             executor_def=executor_def,
             log_stdout=log_stdout,
+            op_selection=op_selection,
         )
 
     def execute_in_process(
@@ -221,9 +286,11 @@ class GraphDefinition:
         resources: Mapping[str, Any] | None = None,
         raise_on_error: bool = True,
         tags: Mapping[str, str] | None = None,
+        op_selection: Iterable[str] | None = None,
     ) -> ExecuteResult:
         """Run the graph as a job in this process with ``resources`` (Dagster's
-        ``GraphDefinition.execute_in_process``, which builds an ephemeral job of the graph).
+        ``GraphDefinition.execute_in_process``, which builds an ephemeral job of the graph);
+        ``op_selection`` runs only some ops (see :meth:`JobDefinition.execute_in_process`).
 
         Example:
             >>> from outfitter import graph, op
@@ -239,7 +306,11 @@ class GraphDefinition:
         # dagster/_core/definitions/graph_definition.py: execute_in_process makes
         # JobDefinition(graph_def=self, resource_defs=resources) and runs it in process.
         return self.to_job(resource_defs=resources).execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=raise_on_error, tags=tags
+            run_config=run_config,
+            instance=instance,
+            raise_on_error=raise_on_error,
+            tags=tags,
+            op_selection=op_selection,
         )
 
     def __repr__(self) -> str:
@@ -311,11 +382,7 @@ class ConfigMapping:
                     given if isinstance(given, self._model) else self._model.model_validate(given)
                 )
             except ValidationError as exc:
-                problems = [
-                    f"config field '{'.'.join(str(p) for p in err['loc']) or '<config>'}': "
-                    f"{err['msg']}"
-                    for err in exc.errors(include_url=False, include_input=False)
-                ]
+                problems = [f"config field '{loc}': {msg}" for loc, msg in field_errors(exc)]
                 raise ConfigError(
                     f"{owner}: {len(problems)} problem(s) in the run config its ConfigMapping "
                     "takes",
@@ -453,12 +520,17 @@ class JobDefinition:
         executor_def: Any = None,
         log_stdout: bool = False,
         config: RunConfig | Mapping[str, Any] | ConfigMapping | None = None,
+        op_selection: Iterable[str] | None = None,
     ) -> None:
         self.name = name
         if log_stdout:  # what every step prints becomes its log records
             listed = nodes.nodes if isinstance(nodes, NodeGraph) else nodes
             nodes = [dataclasses.replace(n, log_stdout=True) for n in listed]
         self.graph = nodes if isinstance(nodes, NodeGraph) else NodeGraph(nodes, f"job {name!r}")
+        if op_selection is not None:
+            self.graph = op_subset(self.graph, op_selection, f"job {name!r}")
+            if config is not None and not isinstance(config, ConfigMapping):
+                config = _only_selected_ops(config, self.graph)  # ignored, as in Dagster
         self.nodes = list(self.graph.nodes)
         self.resource_defs = dict(resource_defs or {})
         self.tags = dict(tags or {})
@@ -482,13 +554,42 @@ class JobDefinition:
         instance: Any = None,
         raise_on_error: bool = True,
         tags: Mapping[str, str] | None = None,
+        op_selection: Iterable[str] | None = None,
     ) -> ExecuteResult:
         """Run the job in this process, whatever its executor (resources given here win over
-        the job's own)."""
+        the job's own).
+
+        ``op_selection`` runs only some ops, in Dagster's syntax: ``"name"``, ``"*name"``
+        (with everything upstream), ``"+name"`` (one level up), ``"name*"``, ``"name+"``,
+        ``"*"`` (all), a graph's name for all its ops. A selected op whose upstream op is not
+        selected must have a default for that input (Dagster would also take it from run
+        config); the config of ops not selected is ignored.
+
+        Example:
+            >>> from outfitter import job, op
+            >>> @op
+            ... def extract() -> int:
+            ...     return 1
+            >>> @op
+            ... def load(value: int) -> int:
+            ...     return value + 1
+            >>> @job
+            ... def etl():
+            ...     load(extract())
+            >>> etl.execute_in_process(op_selection=["extract"]).output_for_node("extract")
+            1
+        """
         from .._execution.executors import in_process_executor
 
+        graph = self.graph
+        if op_selection is not None:
+            graph = op_subset(graph, op_selection, f"job {self.name!r}")
         run_config = self.run_config_for(run_config)
-        return self._run(run_config, resources, instance, raise_on_error, tags, in_process_executor)
+        if graph is not self.graph:
+            run_config = _only_selected_ops(run_config, graph)
+        return self._run(
+            run_config, resources, instance, raise_on_error, tags, in_process_executor, graph
+        )
 
     def run_config_for(self, run_config: Any) -> Any:
         """The run config a launch with ``run_config`` uses: through the job's ConfigMapping,
@@ -507,15 +608,21 @@ class JobDefinition:
         instance: Any = None,
         raise_on_error: bool = True,
         tags: Mapping[str, str] | None = None,
+        op_selection: Iterable[str] | None = None,
     ) -> ExecuteResult:
         """Run the job with its executor: the run config's ``execution`` section, else the
         job's ``executor_def`` (from ``@job`` or ``Definitions(executor=...)``), else in
-        process."""
+        process. ``op_selection`` as for :meth:`execute_in_process`."""
         from .._execution.executors import select_executor
 
+        graph = self.graph
+        if op_selection is not None:
+            graph = op_subset(graph, op_selection, f"job {self.name!r}")
         run_config = self.run_config_for(run_config)
+        if graph is not self.graph:
+            run_config = _only_selected_ops(run_config, graph)
         executor = select_executor(self.executor_def, run_config, f"job {self.name!r}")
-        return self._run(run_config, resources, instance, raise_on_error, tags, executor)
+        return self._run(run_config, resources, instance, raise_on_error, tags, executor, graph)
 
     def _run(
         self,
@@ -525,6 +632,7 @@ class JobDefinition:
         raise_on_error: bool,
         tags: Mapping[str, str] | None,
         executor: Any,
+        graph: NodeGraph | None = None,
     ) -> ExecuteResult:
         from .._execution.launch import run_job
 
@@ -536,7 +644,7 @@ class JobDefinition:
         bindings.setdefault("io_manager", DEFAULT_IO_MANAGER)
         return run_job(
             self.name,
-            self.graph,
+            self.graph if graph is None else graph,
             bindings,
             run_config=run_config,
             instance=instance,
@@ -547,6 +655,92 @@ class JobDefinition:
 
     def __repr__(self) -> str:
         return f"<job {self.name}>"
+
+
+def _check_policy(policy: Any, owner: str) -> None:
+    if policy is not None and not isinstance(policy, RetryPolicy):
+        raise DefinitionError(
+            f"{owner}: op_retry_policy= takes a RetryPolicy, got {type(policy).__name__} "
+            f"{policy!r}",
+            hint="e.g. op_retry_policy=RetryPolicy(max_retries=3, delay=1).",
+        )
+
+
+def op_subset(graph: NodeGraph, op_selection: Iterable[str], owner: str) -> NodeGraph:
+    """The nodes of ``graph`` that ``op_selection`` picks (Dagster's op selection syntax, as
+    parsed by dagster/_core/selector/subset_selector.py), as a graph of their own: inputs
+    from unselected ops fall back to their defaults (or input managers); a required one is a
+    DefinitionError naming the op, the input and its upstream op."""
+    from .selection import select_nodes
+
+    if isinstance(op_selection, str):
+        op_selection = [op_selection]
+    clauses = list(op_selection)
+    names = [n.key for n in graph.nodes]
+    upstream = {n.key: set(n.upstream) for n in graph.nodes}
+    downstream: dict[str, set[str]] = {k: set() for k in names}
+    for key, ups in upstream.items():
+        for up in ups:
+            downstream.setdefault(up, set()).add(key)
+    groups: dict[str, set[str]] = {}
+    for key in names:  # a graph's name selects all its ops ("sub" for "sub.a", "sub.b")
+        parts = key.split(".")
+        for i in range(1, len(parts)):
+            groups.setdefault(".".join(parts[:i]), set()).add(key)
+    picked, problems = select_nodes(clauses, names, upstream, downstream, "op", owner, groups)
+    if not problems and not picked:
+        problems.append(f"op_selection={clauses!r} selects no op")
+    keep = set(picked)
+    nodes: list[NodeSpec] = []
+    for node in graph.nodes:
+        if node.key not in keep:
+            continue
+        inputs = []
+        for inp in node.inputs:
+            if inp.upstream is None or inp.upstream in keep:
+                inputs.append(inp)
+            elif getattr(inp, "input_manager_key", None):  # loaded by its input manager
+                inputs.append(inp._replace(upstream=None))
+            elif inp.name not in node.params.optional_inputs:
+                problems.append(
+                    f"op {node.key!r}, input {inp.name!r}: it takes the output of op "
+                    f"{inp.upstream!r}, which is not selected"
+                )
+        after = tuple(a for a in node.after if a in keep)
+        if len(inputs) != len(node.inputs) or after != node.after:
+            node = dataclasses.replace(node, inputs=tuple(inputs), after=after)
+        nodes.append(node)
+    if problems:
+        raise DefinitionError(
+            f"{owner}: op_selection has {len(problems)} problem(s)",
+            problems=problems,
+            hint="select the upstream ops too (e.g. '*op_name'), or give those inputs a default; "
+            f"ops: {', '.join(names) or 'none'}.",
+        )
+    return NodeGraph(nodes, owner)
+
+
+def _only_selected_ops(run_config: Any, graph: NodeGraph) -> Any:
+    """``run_config`` without the ``ops`` entries of ops a selection left out (Dagster ignores
+    their config in a subset run)."""
+    keys = {n.key for n in graph.nodes}
+    heads = {k.split(".")[0] for k in keys}
+
+    def keep(name: str) -> bool:
+        return name in keys or name in heads
+
+    if isinstance(run_config, RunConfigType):
+        ops = run_config.ops
+        if not ops:
+            return run_config
+        return RunConfigType(
+            ops={k: v for k, v in ops.items() if keep(k)},
+            resources=run_config.resources,
+            execution=run_config.execution,
+        )
+    if isinstance(run_config, Mapping) and isinstance(run_config.get("ops"), Mapping):
+        return {**run_config, "ops": {k: v for k, v in run_config["ops"].items() if keep(k)}}
+    return run_config
 
 
 @overload
@@ -565,6 +759,7 @@ def job(
     executor_def: Any = None,
     log_stdout: bool = False,
     config: RunConfig | Mapping[str, Any] | ConfigMapping | None = None,
+    op_retry_policy: RetryPolicy | None = None,
 ) -> Callable[[Callable[..., Any]], JobDefinition]: ...
 
 
@@ -579,6 +774,7 @@ def job(
     executor_def: Any = None,
     log_stdout: bool = False,
     config: RunConfig | Mapping[str, Any] | ConfigMapping | None = None,
+    op_retry_policy: RetryPolicy | None = None,
 ) -> JobDefinition | Callable[[Callable[..., Any]], JobDefinition]:
     """Compose ops into a job: inside the body, ``op_b(op_a())`` wires ``op_a``'s output into
     ``op_b``. ``resource_defs`` are the job's own resources (they win over Definitions').
@@ -587,6 +783,7 @@ def job(
     calls no op is a valid placeholder (the job runs no step).
     ``log_stdout=True`` makes what every step prints an INFO record of its logger (recorded as
     ``LOG`` events), as Prefect 1's ``log_stdout`` does for a task.
+    ``op_retry_policy`` is the :class:`RetryPolicy` of every op that has none of its own.
 
     Example:
         >>> from outfitter import job, op
@@ -604,7 +801,8 @@ def job(
 
     def wrap(f: Callable[..., Any]) -> JobDefinition:
         job_name = name or f.__name__
-        nodes, _ = _compose(f, f"job {job_name!r}")
+        _check_policy(op_retry_policy, f"job {job_name!r}")
+        nodes, _ = _compose(f, f"job {job_name!r}", retry_policy=op_retry_policy)
         return JobDefinition(
             job_name,
             nodes,
@@ -664,9 +862,15 @@ class UnresolvedAssetJob:
         description: str | None,
         executor_def: Any,
         log_stdout: bool = False,
+        op_retry_policy: RetryPolicy | None = None,
     ) -> None:
+        from .selection import as_asset_selection
+
+        _check_policy(op_retry_policy, f"asset job {name!r}")
+        self.op_retry_policy = op_retry_policy
         self.name = name
-        self.selection = None if selection is None else list(selection)
+        # checked (shape only) when the job is defined; resolved against the Definitions' assets
+        self.selection = as_asset_selection(selection, f"asset job {name!r}")
         self.log_stdout = log_stdout
         self.tags = dict(tags or {})
         self.description = description
@@ -677,7 +881,15 @@ class UnresolvedAssetJob:
         from .selection import asset_graph
 
         assets = list(assets)
-        graph = asset_graph(assets, self.selection, f"asset job {self.name!r}")
+        owner = f"asset job {self.name!r}"
+        graph = asset_graph(assets, self.selection, owner)
+        if self.op_retry_policy is not None:  # for the assets without a policy of their own
+            own = {a.step_key for a in assets if a.retry_policy is not None}
+            fields = retry_fields(self.op_retry_policy)
+            graph = NodeGraph(
+                [n if n.key in own else dataclasses.replace(n, **fields) for n in graph.nodes],
+                owner,
+            )
         job_def = JobDefinition(
             self.name,
             graph,
@@ -702,9 +914,12 @@ def define_asset_job(
     description: str | None = None,
     executor_def: Any = None,
     log_stdout: bool = False,
+    op_retry_policy: RetryPolicy | None = None,
 ) -> UnresolvedAssetJob:
-    """A job that materializes ``selection`` (asset keys, strings or assets; all when None),
-    resolved against the assets of the ``Definitions`` it is given to.
+    """A job that materializes ``selection`` (an :class:`AssetSelection`, Dagster's clause
+    strings such as ``"*report"``, asset keys or assets; all when None), resolved against the
+    assets of the ``Definitions`` it is given to. ``op_retry_policy`` is the
+    :class:`RetryPolicy` of every asset that has none of its own.
 
     Example:
         >>> from outfitter import Definitions, asset, define_asset_job
@@ -715,4 +930,6 @@ def define_asset_job(
         >>> defs.get_job_def("refresh").execute_in_process().asset_value("users")
         ['ada']
     """
-    return UnresolvedAssetJob(name, selection, tags, description, executor_def, log_stdout)
+    return UnresolvedAssetJob(
+        name, selection, tags, description, executor_def, log_stdout, op_retry_policy
+    )

@@ -11,8 +11,9 @@ from typing import Any, NamedTuple
 
 from .._resources.asset_key import AssetKey
 from .params import Params
+from .policy import Backoff, Jitter
 
-__all__ = ["NO_DEFAULT", "InputSpec", "NodeSpec"]
+__all__ = ["NO_DEFAULT", "InputSpec", "NodeSpec", "OutputSpec", "io_manager_keys"]
 
 
 class _NoDefault:
@@ -42,6 +43,24 @@ class InputSpec(NamedTuple):
     value: Any = NO_DEFAULT
     default: Any = NO_DEFAULT
     mapped: bool = False
+    upstream_output: str | None = None
+    """Which output of ``upstream`` (a node with several outputs); None: its one output."""
+    input_manager_key: str | None = None
+    """The resource whose ``load_input`` loads this input (``In(input_manager_key=...)``),
+    instead of the upstream's value or I/O manager."""
+
+
+class OutputSpec(NamedTuple):
+    """One declared output of a node with several outputs (``@op(out={...})``,
+    ``@multi_asset(outs={...})``): its name, the I/O manager storing it, the asset it
+    materializes, and whether the step must produce it."""
+
+    name: str
+    io_manager_key: str = "io_manager"
+    asset_key: AssetKey | None = None
+    is_required: bool = True
+    description: str | None = None
+    metadata: Any = None
 
 
 @dataclass(frozen=True, init=False)
@@ -73,6 +92,9 @@ class NodeSpec:
     tags: dict[str, str] = field(default_factory=dict)
     max_retries: int = 0
     retry_delay: float = 0.0
+    retry_backoff: Backoff | None = None
+    retry_jitter: Jitter | None = None
+    """How ``retry_delay`` grows and varies from one retry to the next (a ``RetryPolicy``'s)."""
     no_retry: tuple[type[BaseException], ...] = ()
     trigger: Callable[..., Any] | None = None
     skip_on_upstream_skip: bool = False
@@ -85,10 +107,17 @@ class NodeSpec:
     log_stdout: bool = False
     """Whether what the call prints becomes INFO records of its logger (Prefect 1's
     ``log_stdout=True``)."""
+    outputs: tuple[OutputSpec, ...] | None = None
+    """The declared outputs of a node with several (or named, optional, or yielded) outputs;
+    None for the classic single ``result`` output, which keeps the cheap path. Such a node's
+    value in a run is a dict of output name to value (the outputs it produced)."""
     upstream: tuple[str, ...] = field(init=False)
     """Node keys this node waits for (data inputs first, then ordering-only deps)."""
     mapped: bool = field(init=False)
     """Whether any input is mapped (the node runs once per element)."""
+    routed_inputs: bool = field(init=False)
+    """Whether an input names an upstream output or an input manager (the policy then
+    routes inputs one by one; precomputed so other nodes skip that work)."""
     label: str = field(init=False)
     """``asset 'a/b'``, ``op 'x'``, ``task 'y'``: how errors name this node."""
 
@@ -109,6 +138,8 @@ class NodeSpec:
         tags: dict[str, str] | None = None,
         max_retries: int = 0,
         retry_delay: float = 0.0,
+        retry_backoff: Backoff | None = None,
+        retry_jitter: Jitter | None = None,
         no_retry: tuple[type[BaseException], ...] = (),
         trigger: Callable[..., Any] | None = None,
         skip_on_upstream_skip: bool = False,
@@ -116,6 +147,7 @@ class NodeSpec:
         closes: bool = False,
         name: str = "",
         log_stdout: bool = False,
+        outputs: tuple[OutputSpec, ...] | None = None,
     ) -> None:
         # One update of the instance dict instead of a frozen-dataclass setattr per field: a
         # flow compiles a NodeSpec per task, so this is on the path of its first run.
@@ -140,6 +172,8 @@ class NodeSpec:
             tags={} if tags is None else tags,
             max_retries=max_retries,
             retry_delay=retry_delay,
+            retry_backoff=retry_backoff,
+            retry_jitter=retry_jitter,
             no_retry=no_retry,
             trigger=trigger,
             skip_on_upstream_skip=skip_on_upstream_skip,
@@ -147,11 +181,29 @@ class NodeSpec:
             closes=closes,
             name=name,
             log_stdout=log_stdout,
+            outputs=outputs or None,
             upstream=tuple(upstream),
             mapped=any(i.mapped for i in inputs),
+            routed_inputs=any(
+                i.upstream_output is not None or i.input_manager_key is not None for i in inputs
+            ),
             label=(
                 f"asset {asset_key.to_user_string()!r}"
                 if asset_key is not None
+                else f"multi_asset {name!r}"
+                if kind == "asset"
                 else f"{kind} {name!r}"
             ),
         )
+
+
+def io_manager_keys(nodes: Any) -> dict[Any, str | None]:
+    """The I/O manager key of each node's output, by node key, and of each declared output of
+    a node with several, by ``(node key, output name)``: an input from this run is loaded
+    through the I/O manager of the output it takes."""
+    keys: dict[Any, str | None] = {}
+    for node in nodes:
+        keys[node.key] = node.io_manager_key
+        for out in node.outputs or ():
+            keys[(node.key, out.name)] = out.io_manager_key
+    return keys

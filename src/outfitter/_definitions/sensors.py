@@ -8,6 +8,7 @@ resources are opened for each evaluation and closed after it. They return or yie
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import inspect
 import logging
 import math
@@ -17,11 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, overload
 
 from .._config.run_config import RunConfig
-from .._resources.context import did_you_mean
+from .._resources.context import Resources, did_you_mean
 from ..exceptions import DefinitionError, InvocationError
 from .params import Params, classify_params
 
 __all__ = [
+    "DefaultScheduleStatus",
+    "DefaultSensorStatus",
     "RunRequest",
     "ScheduleDefinition",
     "ScheduleEvaluationContext",
@@ -63,9 +66,13 @@ class RunRequest:
     run_config: RunConfig | Mapping[str, Any] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     asset_selection: list[Any] | None = None
+    job_name: str | None = None
+    """Which of the sensor's jobs to run (needed when it targets several, ``jobs=[...]``)."""
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        if self.job_name is not None and not isinstance(self.job_name, str):
+            problems.append(f"job_name must be a string or None, got {self.job_name!r}")
         if self.run_key is not None and not isinstance(self.run_key, str):
             problems.append(
                 f"run_key must be a string or None, got {self.run_key!r} of type "
@@ -129,6 +136,7 @@ class SensorEvaluationContext:
         self.log = log or _LOG
         self.resources = resources
         self.cursor_updated = False
+        self._default_name = False
 
     def update_cursor(self, cursor: str | None) -> None:
         """Remember ``cursor`` for the next evaluation (stored with the tick)."""
@@ -164,6 +172,7 @@ class ScheduleEvaluationContext:
         self.instance = instance
         self.log = log or _LOG
         self.resources = resources
+        self._default_name = False
 
 
 def build_sensor_context(
@@ -184,13 +193,15 @@ def build_sensor_context(
         >>> [r.run_key for r in reqs]
         ['a']
     """
-    return SensorEvaluationContext(
+    context = SensorEvaluationContext(
         sensor_name="test_sensor",
         cursor=cursor,
         last_tick=last_tick,
         instance=instance,
         resources=resources,
     )
+    context._default_name = True  # named after the sensor it is passed to
+    return context
 
 
 def build_schedule_context(
@@ -207,23 +218,72 @@ def build_schedule_context(
         ... def nightly(context):
         ...     return RunRequest(run_key=context.scheduled_execution_time.date().isoformat())
         >>> when = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
-        >>> nightly(build_schedule_context(scheduled_execution_time=when))[0].run_key
+        >>> nightly(build_schedule_context(scheduled_execution_time=when)).run_key
         '2026-03-01'
     """
-    return ScheduleEvaluationContext(
+    context = ScheduleEvaluationContext(
         schedule_name="test_schedule",
         scheduled_execution_time=scheduled_execution_time,
         instance=instance,
         resources=resources,
     )
+    context._default_name = True  # named after the schedule it is passed to
+    return context
+
+
+class DefaultSensorStatus(enum.StrEnum):
+    """Whether a sensor runs as soon as a daemon sees it (``RUNNING``) or waits for
+    ``outfitter sensors start`` (``STOPPED``, the default). Only the first sight counts: once
+    started or stopped, the state stored in the instance wins.
+
+    Example:
+        >>> from outfitter import DefaultSensorStatus, sensor
+        >>> @sensor(default_status=DefaultSensorStatus.RUNNING)
+        ... def watch():
+        ...     return None
+        >>> watch.default_status
+        'RUNNING'
+    """
+
+    RUNNING = "RUNNING"
+    STOPPED = "STOPPED"
+
+
+class DefaultScheduleStatus(enum.StrEnum):
+    """Whether a schedule runs as soon as a daemon sees it (``RUNNING``) or waits for
+    ``outfitter schedules start`` (``STOPPED``, the default).
+
+    Example:
+        >>> from outfitter import DefaultScheduleStatus, ScheduleDefinition
+        >>> nightly = ScheduleDefinition(
+        ...     name="nightly", cron_schedule="0 3 * * *", job_name="refresh",
+        ...     default_status=DefaultScheduleStatus.RUNNING)
+        >>> nightly.default_status
+        'RUNNING'
+    """
+
+    RUNNING = "RUNNING"
+    STOPPED = "STOPPED"
 
 
 class _Instigator:
-    """Shared by sensors and schedules: the function, its parameters, its job."""
+    """Shared by sensors and schedules: the function, its parameters, its jobs."""
 
     kind = "instigator"
+    event_params = 0
+    """How many parameters after the context carry what the sensor reacts to (an asset
+    sensor's event), neither context nor resources."""
 
-    def __init__(self, fn: Callable[..., Any], name: str | None, job: Any) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        name: str | None,
+        job: Any = None,
+        *,
+        jobs: Iterable[Any] | None = None,
+        job_name: str | None = None,
+        required_resource_keys: Iterable[str] | None = None,
+    ) -> None:
         if not callable(fn):
             raise DefinitionError(
                 f"@{self.kind} must decorate a function", hint="write it above `def ...`."
@@ -234,6 +294,8 @@ class _Instigator:
         # the context is its first non-resource parameter, any name (as in Dagster)
         self.params: Params = classify_params(fn, self.owner, instigator=True)
         extra = [*self.params.inputs, *([self.params.config] if self.params.config else [])]
+        self.event_names = tuple(self.params.inputs[: self.event_params])
+        extra = extra[len(self.event_names) :]
         if extra:
             raise DefinitionError(
                 f"{self.owner} has parameters {extra} that are neither the context "
@@ -242,13 +304,36 @@ class _Instigator:
                 "is not a resource) and resources annotated with a resource class or "
                 "ResourceParam[T].",
             )
+        given = [n for n, v in (("job", job), ("jobs", jobs), ("job_name", job_name)) if v]
+        if len(given) > 1:
+            raise DefinitionError(
+                f"{self.owner} was given {' and '.join(given)}; it takes only one of them",
+                hint="pass job=my_job, job_name='my_job', or jobs=[job_a, job_b] (then each "
+                "RunRequest says which with job_name=).",
+            )
         self.job = job
+        self.jobs: tuple[Any, ...] = tuple(jobs or ())
+        self._job_name = job_name
+        self.required_resource_keys = frozenset(required_resource_keys or ())
         self.__doc__ = fn.__doc__
 
     @property
+    def job_names(self) -> tuple[str, ...]:
+        """The names of the jobs its run requests may launch (empty: all assets)."""
+        if self._job_name is not None:
+            return (self._job_name,)
+        targets = self.jobs or ((self.job,) if self.job is not None else ())
+        return tuple(t if isinstance(t, str) else str(getattr(t, "name", t)) for t in targets)
+
+    @property
     def job_name(self) -> str | None:
-        """The name of the job its run requests launch."""
-        return getattr(self.job, "name", None)
+        """The name of the job its run requests launch when it targets exactly one."""
+        names = self.job_names
+        return names[0] if len(names) == 1 else None
+
+    def referenced_jobs(self) -> list[tuple[str, str]]:
+        """``(role, job name)`` for every job it names (``Definitions`` checks they exist)."""
+        return [("targets", name) for name in self.job_names]
 
     def definition_problems(self) -> list[str]:
         """Every problem with how this sensor or schedule is defined, one line each (naming it,
@@ -273,25 +358,38 @@ class _Instigator:
 
     @property
     def resource_keys(self) -> frozenset[str]:
-        """Resource keys it asks for."""
-        return frozenset(r.key for r in self.params.resources)
+        """Resource keys it asks for (annotated parameters and ``required_resource_keys``)."""
+        return frozenset(r.key for r in self.params.resources) | self.required_resource_keys
 
     def evaluate(
         self, context: Any, resources: Any = None, parent: Any = None
     ) -> list[RunRequest] | SkipReason:
         """Call the function with its resources opened for this evaluation and closed after it
-        (process-scoped ones come from ``parent``, the daemon's process scope)."""
+        (process-scoped ones come from ``parent``, the daemon's process scope); what it returned
+        as a list of requests or one SkipReason (what the daemon acts on)."""
+        return _normalize(self.raw_evaluate(context, resources, parent), self.owner)
+
+    def raw_evaluate(self, context: Any, resources: Any = None, parent: Any = None) -> Any:
+        """As :meth:`evaluate`, but what the function returned, as it returned it (a generator's
+        items as a list: they are produced while its resources are open)."""
         from .._resources.scope import RunScope
 
         bindings = resources if resources is not None else context.resources
         scope = RunScope(bindings or {}, parent=parent, keys=self.resource_keys)
+        for key in sorted(self.resource_keys):
+            if key not in scope.plan.bindings:
+                raise scope.plan.missing(key, asked_by=self.owner)
+        given_resources = getattr(context, "resources", None)
         masked: BaseException | None = None
         try:
             with scope:
                 kwargs: dict[str, Any] = {r.key: scope.get(r.key) for r in self.params.resources}
-                if self.params.context is not None:
-                    kwargs[self.params.context] = context
-                result = self.fn(**kwargs)
+                if self.required_resource_keys and context is not None:
+                    context.resources = Resources(
+                        {k: scope.get(k) for k in sorted(self.required_resource_keys)},
+                        owner=self.owner,
+                    )
+                result = self._call(context, kwargs)
                 if inspect.isgenerator(result):
                     result = list(result)
         except Exception as exc:
@@ -300,20 +398,36 @@ class _Instigator:
             masked = scope.redactor.exception(exc)
             if masked is exc:
                 raise
+        finally:
+            if self.required_resource_keys and context is not None:
+                context.resources = given_resources
         if masked is not None:
             raise masked  # out here, so it chains no unmasked context
-        return _normalize(result, self.owner)
+        return result
+
+    def _call(self, context: Any, kwargs: dict[str, Any]) -> Any:
+        """Call the function once with ``kwargs`` (its resources) and the context; a special
+        sensor (asset, run status) overrides this to find what to react to first."""
+        if self.params.context is not None:
+            kwargs[self.params.context] = context
+        return self.fn(**kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Direct invocation for tests: pass a context (from build_*_context) and/or resources
-        as keyword arguments."""
+        as keyword arguments. Returns what the function returned (a generator's items as a
+        list), as Dagster's ``SensorDefinition.__call__`` does."""
         name = self.params.context or "context"
         context = args[0] if args else kwargs.pop(name, kwargs.pop("context", None))
         if context is None:
             context = self._default_context()
+        if getattr(context, "_default_name", False):
+            self._rename(context)
         if kwargs:
-            return self.evaluate(context, resources=kwargs)
-        return self.evaluate(context)
+            return self.raw_evaluate(context, resources=kwargs)
+        return self.raw_evaluate(context)
+
+    def _rename(self, context: Any) -> None:
+        """A context from build_*_context() takes the name of what it is passed to."""
 
     def _default_context(self) -> Any:
         raise InvocationError(f"{self.owner} needs a context", hint="use build_*_context().")
@@ -326,8 +440,8 @@ def _normalize(result: Any, owner: str) -> list[RunRequest] | SkipReason:
         return result
     if isinstance(result, RunRequest):
         return [result]
-    if isinstance(result, Iterable):
-        items = list(result)
+    if isinstance(result, Iterable) and not isinstance(result, str | bytes | Mapping):
+        items = [r for r in result if r is not None]
         skips = [r for r in items if isinstance(r, SkipReason)]
         requests = [r for r in items if isinstance(r, RunRequest)]
         if len(skips) + len(requests) != len(items):
@@ -345,21 +459,59 @@ def _normalize(result: Any, owner: str) -> list[RunRequest] | SkipReason:
     )
 
 
+_NO_FN = object()
+
+
 class SensorDefinition(_Instigator):
-    """What ``@sensor`` makes."""
+    """What ``@sensor`` makes; also a public constructor, as in Dagster:
+    ``SensorDefinition(name=..., evaluation_fn=fn, job=... | job_name=... | jobs=[...])``.
+
+    Example:
+        >>> from outfitter import RunRequest, SensorDefinition
+        >>> def check(context):
+        ...     return RunRequest(run_key="a")
+        >>> watch = SensorDefinition(name="watch", evaluation_fn=check, job_name="refresh")
+        >>> watch.name, watch.job_name, watch.default_status
+        ('watch', 'refresh', 'STOPPED')
+    """
 
     kind = "sensor"
 
     def __init__(
         self,
-        fn: Callable[..., Any],
+        name_or_fn: Any = None,
+        /,
         *,
         name: str | None = None,
+        evaluation_fn: Callable[..., Any] | None = None,
         job: Any = None,
+        jobs: Iterable[Any] | None = None,
+        job_name: str | None = None,
         minimum_interval_seconds: float = 30,
         default_status: str = "STOPPED",
+        required_resource_keys: Iterable[str] | None = None,
+        description: str | None = None,
     ) -> None:
-        super().__init__(fn, name, job)
+        # SensorDefinition("name", evaluation_fn=fn), or (fn, name=...) as @sensor makes it
+        if callable(name_or_fn) and evaluation_fn is None:
+            evaluation_fn = name_or_fn
+        elif name_or_fn is not None:
+            name = name_or_fn
+        if evaluation_fn is None:
+            raise DefinitionError(
+                f"sensor {name!r} has no evaluation_fn",
+                hint="pass evaluation_fn=a function returning RunRequests, or use @sensor.",
+            )
+        super().__init__(
+            evaluation_fn,
+            name,
+            job,
+            jobs=jobs,
+            job_name=job_name,
+            required_resource_keys=required_resource_keys,
+        )
+        if description is not None:
+            self.__doc__ = description
         self.minimum_interval_seconds = minimum_interval_seconds
         self.default_status: str = default_status
         self._raise_problems()
@@ -371,31 +523,77 @@ class SensorDefinition(_Instigator):
             *super()._problems(),
         ]
 
+    def _rename(self, context: Any) -> None:
+        context.sensor_name = self.name
+
     def _default_context(self) -> SensorEvaluationContext:
         return SensorEvaluationContext(sensor_name=self.name)
 
 
 class ScheduleDefinition(_Instigator):
-    """What ``@schedule`` makes."""
+    """What ``@schedule`` makes; also a public constructor, as in Dagster:
+    ``ScheduleDefinition(name=, cron_schedule=, job=|job_name=, run_config=,
+    execution_timezone=)``. Without a function, each tick asks for one run with ``run_config``.
+
+    Example:
+        >>> from outfitter import ScheduleDefinition, build_schedule_context
+        >>> nightly = ScheduleDefinition(
+        ...     name="nightly", cron_schedule="0 3 * * *", job_name="refresh",
+        ...     run_config={"ops": {"load": {"config": {"full": True}}}})
+        >>> nightly(build_schedule_context()).run_config
+        {'ops': {'load': {'config': {'full': True}}}}
+    """
 
     kind = "schedule"
 
     def __init__(
         self,
-        fn: Callable[..., Any],
+        name_or_fn: Any = None,
+        /,
         *,
-        cron_schedule: str,
         name: str | None = None,
+        cron_schedule: str,
         job: Any = None,
+        job_name: str | None = None,
+        run_config: Any = None,
+        tags: Mapping[str, str] | None = None,
         execution_timezone: str | None = None,
         default_status: str = "STOPPED",
+        execution_fn: Callable[..., Any] | None = None,
+        required_resource_keys: Iterable[str] | None = None,
+        description: str | None = None,
     ) -> None:
-        super().__init__(fn, name, job)
+        if callable(name_or_fn) and execution_fn is None:  # (fn, cron_schedule=...)
+            execution_fn = name_or_fn
+        elif name_or_fn is not None:
+            name = name_or_fn
+        self.run_config = run_config
+        self.tags = dict(tags or {})
+        if execution_fn is None:
+            if not name:
+                raise DefinitionError(
+                    "a ScheduleDefinition without a function needs a name",
+                    hint="pass name='nightly' (the daemon and the CLI know it by its name).",
+                )
+            execution_fn = self._constant_request
+        super().__init__(
+            execution_fn,
+            name,
+            job,
+            job_name=job_name,
+            required_resource_keys=required_resource_keys,
+        )
+        if description is not None:
+            self.__doc__ = description
         self.cron_schedule = cron_schedule
         self.execution_timezone = "UTC" if execution_timezone is None else execution_timezone
         self.default_status: str = default_status
         self._raise_problems()
         self.default_status = _normalized_status(default_status)
+
+    def _constant_request(self) -> RunRequest:
+        # as Dagster's ScheduleDefinition without execution_fn: one run per tick, its config
+        return RunRequest(run_config=self.run_config, tags=self.tags)
 
     def _problems(self) -> list[Problem]:
         timezone = _timezone_problems(self.execution_timezone, self.owner)
@@ -419,6 +617,9 @@ class ScheduleDefinition(_Instigator):
         local = moment.astimezone(self.timezone())
         nxt: dt.datetime = croniter(self.cron_schedule, local).get_next(dt.datetime)
         return nxt
+
+    def _rename(self, context: Any) -> None:
+        context.schedule_name = self.name
 
     def _default_context(self) -> ScheduleEvaluationContext:
         return ScheduleEvaluationContext(schedule_name=self.name)
@@ -547,9 +748,13 @@ def sensor(
     /,
     *,
     job: Any = None,
+    jobs: Iterable[Any] | None = None,
+    job_name: str | None = None,
     minimum_interval_seconds: float = 30,
     name: str | None = None,
     default_status: str = "STOPPED",
+    required_resource_keys: Iterable[str] | None = None,
+    description: str | None = None,
 ) -> Callable[[Callable[..., Any]], SensorDefinition]: ...
 
 
@@ -558,16 +763,21 @@ def sensor(
     /,
     *,
     job: Any = None,
+    jobs: Iterable[Any] | None = None,
+    job_name: str | None = None,
     minimum_interval_seconds: float = 30,
     name: str | None = None,
     default_status: str = "STOPPED",
+    required_resource_keys: Iterable[str] | None = None,
+    description: str | None = None,
 ) -> SensorDefinition | Callable[[Callable[..., Any]], SensorDefinition]:
     """Declare a sensor: evaluated by the daemon every ``minimum_interval_seconds``; returns or
-    yields RunRequests for ``job`` (or a SkipReason).
+    yields RunRequests for its job (``job=``, ``job_name=``, or one of ``jobs=[...]`` named by
+    ``RunRequest(job_name=...)``), or a SkipReason.
 
     Example:
         >>> from outfitter import RunRequest, build_sensor_context, sensor
-        >>> @sensor(minimum_interval_seconds=10)
+        >>> @sensor(job_name="refresh", minimum_interval_seconds=10)
         ... def new_tables(context):
         ...     yield RunRequest(run_key="users")
         >>> [r.run_key for r in new_tables(build_sensor_context())]
@@ -576,11 +786,15 @@ def sensor(
 
     def wrap(f: Callable[..., Any]) -> SensorDefinition:
         return SensorDefinition(
-            f,
             name=name,
+            evaluation_fn=f,
             job=job,
+            jobs=jobs,
+            job_name=job_name,
             minimum_interval_seconds=minimum_interval_seconds,
             default_status=default_status,
+            required_resource_keys=required_resource_keys,
+            description=description,
         )
 
     return wrap(fn) if fn is not None else wrap
@@ -590,20 +804,23 @@ def schedule(
     cron_schedule: str,
     *,
     job: Any = None,
+    job_name: str | None = None,
     name: str | None = None,
     execution_timezone: str | None = None,
     default_status: str = "STOPPED",
+    required_resource_keys: Iterable[str] | None = None,
+    description: str | None = None,
 ) -> Callable[[Callable[..., Any]], ScheduleDefinition]:
     """Declare a schedule: evaluated by the daemon at each ``cron_schedule`` time; returns
-    RunRequests for ``job`` (or a SkipReason).
+    RunRequests for its job (``job=`` or ``job_name=``), or a SkipReason.
 
     Example:
         >>> from outfitter import RunRequest, schedule
-        >>> @schedule("0 * * * *", name="hourly")
+        >>> @schedule("0 * * * *", name="hourly", job_name="refresh")
         ... def hourly(context):
         ...     return RunRequest(run_key=context.scheduled_execution_time.isoformat())
-        >>> hourly.cron_schedule
-        '0 * * * *'
+        >>> hourly.cron_schedule, hourly.job_name
+        ('0 * * * *', 'refresh')
     """
     if callable(cron_schedule):
         raise DefinitionError(
@@ -619,12 +836,15 @@ def schedule(
 
     def wrap(f: Callable[..., Any]) -> ScheduleDefinition:
         return ScheduleDefinition(
-            f,
-            cron_schedule=cron_schedule,
             name=name,
+            execution_fn=f,
+            cron_schedule=cron_schedule,
             job=job,
+            job_name=job_name,
             execution_timezone=execution_timezone,
             default_status=default_status,
+            required_resource_keys=required_resource_keys,
+            description=description,
         )
 
     return wrap

@@ -26,7 +26,7 @@ from typing import Any
 
 from .._config.redaction import secret_values
 from .._definitions.graph import NodeGraph
-from .._definitions.node import NodeSpec
+from .._definitions.node import NodeSpec, io_manager_keys
 from .._instance import EventType, Instance, RunStatus
 from .._interrupts import RunCanceled, deferred_interrupts, on_interrupt
 from .._resources.markers import Scope
@@ -230,7 +230,13 @@ class _Driver:
             logs=self.logs,
         )
         self.runner.live = self.inflight = inflight
-        self.runner.io_keys = {n.key: n.io_manager_key for n in launch.graph.nodes}
+        if isinstance(launch.policy, FlowPolicy):  # its tasks read outfitter.context
+            from .._flows.context import flow_run_info
+
+            policy = launch.policy
+            self.runner.flow = flow_run_info(policy.plan, run_id, policy.parameters)
+            policy.resource = self.scope.get  # what state handlers ask for, from this process
+        self.runner.io_keys = io_manager_keys(launch.graph.nodes)
         self.record = instance.record_events
         self.loop: asyncio.AbstractEventLoop | None = None
         self.worker_teardowns: list[TeardownError] = []
@@ -259,6 +265,9 @@ class _Driver:
                     run_error = exc
                 finally:
                     with deferred_interrupts():
+                        if not canceled and isinstance(self.policy, FlowPolicy):
+                            # the flow's end state handlers, while its resources are open
+                            self.policy.final_state()
                         teardown = self._close(run_error or self.policy.first_error())
         except KeyboardInterrupt as exc:  # a signal held while canceling or closing
             canceled = True
@@ -374,6 +383,7 @@ class _Driver:
             configs=dict(launch.configs),
             run_config=launch.run_config,
             log_level=self.logs.level,
+            flow=self.runner.flow,
             # workers write their running calls' events into the same file
             database=self.instance.database if self.inflight is not None else None,
         )

@@ -250,6 +250,9 @@ def _bind_arguments(
             + ("" if params.context else " (and a context first, as the resource source)")
             + ".",
         )
+    for name, declared in getattr(defn, "ins", {}).items():  # In(default_value=...)
+        if name not in bound and declared.has_default_value:
+            bound[name] = declared.default_value
     missing = [n for n in params.inputs if n not in bound and n not in params.optional_inputs]
     if missing:
         raise InvocationTypeError(

@@ -15,7 +15,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from pydantic import ValidationError
+
 from .._config.env_var import contains_env_var
+from .._config.errors import field_errors
 from .._config.redaction import mask_secret_fields
 from .._config.run_config import RunConfig, env_from_data, resolve_step_configs
 from .._definitions.graph import NodeGraph
@@ -90,14 +93,12 @@ def step_configs(
             continue
         try:
             configs[node.key] = config_type.model_validate(raw or {})
-        except Exception as exc:  # pydantic ValidationError
-            errors = getattr(exc, "errors", None)
-            if errors is None:
-                problems.append(f"step {node.key!r}: {exc}")
-                continue
-            for err in errors(include_url=False, include_input=False, include_context=False):
-                loc = ".".join(str(p) for p in err["loc"]) or "<config>"
-                problems.append(f"step {node.key!r}, config field '{loc}': {err['msg']}")
+        except ValidationError as exc:
+            problems.extend(
+                f"step {node.key!r}, config field '{loc}': {msg}" for loc, msg in field_errors(exc)
+            )
+        except Exception as exc:  # a model_validator raising something else
+            problems.append(f"step {node.key!r}: {exc}")
     return configs, problems
 
 
@@ -125,17 +126,22 @@ def _instance_for(instance: Any) -> Iterator[tuple[Instance, bool]]:
         own.close()
 
 
-def handoff(graph: NodeGraph, plan: ResourcePlan) -> frozenset[str]:
+def handoff(graph: NodeGraph, plan: ResourcePlan) -> frozenset[Any]:
     """The steps whose outputs reach their consumers in memory when run in process: those
-    without an I/O manager and those whose I/O manager is the in-memory one. Every other
-    step's consumers load their inputs through its I/O manager, as in Dagster."""
+    without an I/O manager and those whose I/O manager is the in-memory one (and, for a step
+    with declared outputs, each such output as ``(step key, output name)``). Every other
+    output's consumers load it through its I/O manager, as in Dagster."""
     specs = plan.specs
-    return frozenset(
-        n.key
-        for n in graph.nodes
-        if n.io_manager_key is None
-        or (n.io_manager_key in specs and is_in_memory(specs[n.io_manager_key].source))
-    )
+
+    def in_memory(key: str | None) -> bool:
+        return key is None or (key in specs and is_in_memory(specs[key].source))
+
+    keys: set[Any] = {n.key for n in graph.nodes if in_memory(n.io_manager_key)}
+    for n in graph.nodes:
+        for out in n.outputs or ():
+            if in_memory(out.io_manager_key):
+                keys.add((n.key, out.name))
+    return frozenset(keys)
 
 
 def record_config(run_config: Any, plan: ResourcePlan, graph: NodeGraph) -> Any:
@@ -195,6 +201,8 @@ def run_job(
     if check.bound is None:
         raise launch_error(repr(name), check, scaffold_for(graph, plan))
     configs, bound = resolve_step_configs(check.configs), check.bound
+    if check.run_config is not None:  # I/O config validated by the I/O managers' schemas
+        run_config = check.run_config
     if executor.name != "in_process":
         check_io_managers(graph.nodes, bound, executor.name)
     policy = JobPolicy(in_memory=executor.name == "in_process", handoff=handoff(graph, bound))
@@ -208,7 +216,7 @@ def run_job(
             done = [
                 k for k in policy.results if k not in policy.failures and k not in policy.skipped
             ]
-            outputs = load_outputs(graph.nodes, bound, end.run_id, done, inst)
+            outputs = load_outputs(graph.nodes, bound, end.run_id, done, inst, policy.results)
         else:
             outputs = policy.outputs()
         result = ExecuteResult(

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._config.run_config import RunConfig
 from .._definitions.decorators import AssetsDefinition
-from .._definitions.selection import cached_asset_graph
+from .._definitions.selection import AssetSelection, cached_asset_graph
 from .._resources.bindings import resource_bindings
 from .._resources.io_manager import DEFAULT_IO_MANAGER, IN_MEMORY_IO_MANAGER
 from ..exceptions import DefinitionError
@@ -37,7 +37,7 @@ def _check_assets(assets: Any, selection: Any, owner: str) -> tuple[list[AssetsD
         )
     if isinstance(selection, str):
         selection = [selection]
-    elif selection is not None:
+    elif selection is not None and not isinstance(selection, AssetSelection):
         try:
             selection = list(selection)
         except TypeError:

@@ -9,7 +9,7 @@ its resources (after success, failure, Ctrl-C or SIGTERM) and report how that we
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -116,7 +116,9 @@ def close_error(reply: Reply) -> TeardownError | None:
 def check_io_managers(nodes: Sequence[NodeSpec], plan: ResourcePlan, executor: str) -> None:
     """Refuse an in-memory I/O manager on an executor with workers: each worker process has
     its own memory."""
-    for key in sorted({n.io_manager_key for n in nodes if n.io_manager_key is not None}):
+    keys = {n.io_manager_key for n in nodes if n.io_manager_key is not None}
+    keys.update(o.io_manager_key for n in nodes for o in n.outputs or ())
+    for key in sorted(keys):
         if key in plan.specs and is_in_memory(plan.specs[key].source):
             raise InvocationError(
                 f"the {executor} executor cannot pass values through the in-memory I/O manager "
@@ -127,10 +129,16 @@ def check_io_managers(nodes: Sequence[NodeSpec], plan: ResourcePlan, executor: s
 
 
 def load_outputs(
-    nodes: Sequence[NodeSpec], plan: ResourcePlan, run_id: str, done: Sequence[str], instance: Any
+    nodes: Sequence[NodeSpec],
+    plan: ResourcePlan,
+    run_id: str,
+    done: Sequence[str],
+    instance: Any,
+    produced: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Outputs for a job's result after a run on workers, read back through the I/O managers
-    here in the coordinating process."""
+    here in the coordinating process (for a step with declared outputs, those ``produced``
+    says it produced: its result there maps their names)."""
     outputs: dict[str, Any] = {}
     wanted = set(done)
     if not wanted:
@@ -138,6 +146,10 @@ def load_outputs(
     with RunScope(plan, run_id=run_id, instance=instance, keys=()) as scope:
         for node in nodes:
             if node.key not in wanted or node.io_manager_key is None:
+                continue
+            if node.outputs is not None:
+                names = (produced or {}).get(node.key)
+                outputs[node.key] = _load_declared(node, scope, run_id, names)
                 continue
             try:
                 manager = scope.get(node.io_manager_key)
@@ -154,3 +166,24 @@ def load_outputs(
             except Exception:  # an output the manager cannot read back here stays unavailable
                 continue
     return outputs
+
+
+def _load_declared(node: NodeSpec, scope: RunScope, run_id: str, names: Any) -> dict[str, Any]:
+    """The outputs of a node with declared outputs, each through its own I/O manager (those
+    not produced, or not readable here, are left out)."""
+    values: dict[str, Any] = {}
+    for out in node.outputs or ():
+        if isinstance(names, Mapping) and out.name not in names:
+            continue  # not produced in this run (an older value may be in storage)
+        try:
+            upstream = OutputContext(
+                step_key=node.key, name=out.name, run_id=run_id, asset_key=out.asset_key
+            )
+            values[out.name] = scope.get(out.io_manager_key).load_input(
+                InputContext(
+                    name=out.name, asset_key=out.asset_key, run_id=run_id, upstream_output=upstream
+                )
+            )
+        except Exception:
+            continue
+    return values

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from .._config.redaction import secret_values
 from .._definitions.graph import NodeGraph
-from .._definitions.node import NodeSpec
+from .._definitions.node import NodeSpec, io_manager_keys
 from .._instance import EventType, Instance, event_row
 from .._resources.markers import Scope
 from .._resources.scope import RunScope
@@ -57,6 +57,8 @@ class RunPayload:
     database: str | None = None
     """The instance's database file, when the run writes live: a worker that can open it
     records its running calls' events there itself (see :mod:`~outfitter._execution.live`)."""
+    flow: Any = None
+    """A flow run's :class:`~outfitter._flows.context.FlowRunInfo` (tasks' run context)."""
 
 
 @dataclass
@@ -114,7 +116,7 @@ class WorkerRun:
         self.payload = payload
         self.pid = os.getpid()
         self._where = {"pid": self.pid}
-        self._io_keys = {key: node.io_manager_key for key, node in payload.nodes.items()}
+        self._io_keys = io_manager_keys(payload.nodes.values())
         self._local = threading.local()
         self._async_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -198,6 +200,7 @@ class WorkerRun:
         )
         runner.live = self.inflight
         runner.where = self._where
+        runner.flow = payload.flow
         runner.io_keys = self._io_keys
         return runner
 

@@ -97,18 +97,39 @@ class ExecuteResult:
             self._events = self._instance.all_events(self.run_id)
         return self._events
 
-    def output_for_node(self, name: str) -> Any:
-        """The value step ``name`` returned in this run."""
+    def output_for_node(self, name: str, output_name: str = "result") -> Any:
+        """The value step ``name`` returned in this run (for a step with declared outputs,
+        its output ``output_name``)."""
         try:
-            return self._outputs[name]
+            value = self._outputs[name]
         except KeyError:
             raise self._missing(name) from None
+        node = self._nodes.get(name)
+        if node is None or node.outputs is None:
+            if output_name != "result":
+                raise InvocationError(
+                    f"step {name!r} has one output, 'result', not {output_name!r}",
+                    hint=f"call output_for_node({name!r}) without output_name.",
+                )
+            return value
+        if output_name not in value:
+            declared = [o.name for o in node.outputs]
+            raise InvocationError(
+                f"step {name!r} has no output {output_name!r} in run {self.run_id}"
+                + (" (it did not produce it)" if output_name in declared else ""),
+                hint=f"its outputs are {declared}; pass output_name=... to pick one.",
+            )
+        return value[output_name]
 
     def asset_value(self, key: Any) -> Any:
         """The value materialized for asset ``key`` (a string, path or AssetKey)."""
         asset_key = coerce_asset_key(key)
         for node in self._nodes.values():
-            if node.asset_key == asset_key:
+            if node.outputs is not None:
+                for out in node.outputs:
+                    if out.asset_key == asset_key:
+                        return self.output_for_node(node.key, out.name)
+            elif node.asset_key == asset_key:
                 return self.output_for_node(node.key)
         raise InvocationError(
             f"asset {asset_key.to_user_string()!r} was not part of run {self.run_id}",
@@ -116,7 +137,15 @@ class ExecuteResult:
         )
 
     def _assets(self) -> str:
-        return ", ".join(n.asset_key.to_user_string() for n in self._nodes.values() if n.asset_key)
+        keys = [
+            k.to_user_string()
+            for n in self._nodes.values()
+            for k in (
+                [o.asset_key for o in n.outputs if o.asset_key] if n.outputs else [n.asset_key]
+            )
+            if k is not None
+        ]
+        return ", ".join(keys)
 
     def _missing(self, name: str) -> InvocationError:
         if name in self.failures:

@@ -23,13 +23,17 @@ from typing import Any
 
 from .._definitions.graph import NodeGraph
 from .._definitions.node import NO_DEFAULT, InputSpec, NodeSpec
+from .._definitions.outputs import WRAPPERS as _WRAPPERS
+from .._definitions.outputs import MaterializeResult, Produced, collect_outputs, plain_metadata
+from .._definitions.policy import retry_after
+from .._flows.context import MAP_INDEX, TaskRunContext, enter_task, leave_task
 from .._instance import EventType
 from .._resources.context import capture_stdout
 from .._resources.io_manager import InputContext, OutputContext, io_configs
 from .._resources.markers import Scope
 from .._resources.scope import RunScope
 from .._resources.spec import ResourcePlan
-from ..exceptions import TeardownError
+from ..exceptions import InvocationError, TeardownError
 from .context import AssetExecutionContext, OpExecutionContext, StepResources
 from .live import InFlight
 from .logs import RunLog
@@ -167,6 +171,7 @@ class StepRunner:
     __slots__ = (
         "_io_logs",
         "configs",
+        "flow",
         "instance",
         "io_config",
         "io_keys",
@@ -211,9 +216,12 @@ class StepRunner:
         self.io_config = io_configs(run_config)
         """Per-output and per-input I/O manager config (Dagster's ``ops.<op>.outputs`` /
         ``inputs``): ``context.config`` of the output and input contexts."""
-        self.io_keys: Mapping[str, str | None] = {}
+        self.io_keys: Mapping[Any, str | None] = {}
         """Each node's I/O manager key: an input from this run is loaded through its
         upstream's (set from the run's graph)."""
+        self.flow: Any = None
+        """A flow run's :class:`~outfitter._flows.context.FlowRunInfo` (None in a job run): its
+        tasks' calls then get a run context (``outfitter.context``)."""
         self.where: dict[str, Any] | None = None
         """The data of this runner's STEP_START events: ``{"pid": ...}`` on a worker process
         (None in the coordinator), so a run's timeline shows which process ran each step."""
@@ -221,7 +229,7 @@ class StepRunner:
     # -- arguments -----------------------------------------------------------------------------
 
     def _context(self, node: NodeSpec, scope: RunScope) -> OpExecutionContext:
-        cls = AssetExecutionContext if node.asset_key is not None else OpExecutionContext
+        cls = AssetExecutionContext if node.kind == "asset" else OpExecutionContext
         return cls(
             step_key=node.key,
             run_id=self.run_id,
@@ -263,14 +271,21 @@ class StepRunner:
         whose values the policy hands over), or an asset stored by an earlier run through
         this step's."""
         key = node.io_manager_key
-        if inp.upstream is not None:
-            key = self.io_keys.get(inp.upstream) or key
+        output = inp.upstream_output
+        if inp.input_manager_key is not None:  # In(input_manager_key=...): its manager loads it
+            key = inp.input_manager_key
+        elif inp.upstream is not None:
+            source = inp.upstream if output is None else (inp.upstream, output)
+            key = self.io_keys.get(source) or key
         assert key is not None, "nodes without an I/O manager get every input from the policy"
         manager = scope.get(key)
         upstream = None
         if inp.upstream is not None:
             upstream = OutputContext(
-                step_key=inp.upstream, name="result", asset_key=inp.asset_key, run_id=self.run_id
+                step_key=inp.upstream,
+                name=output or "result",
+                asset_key=inp.asset_key,
+                run_id=self.run_id,
             )
         context = InputContext(
             name=inp.name,
@@ -325,21 +340,80 @@ class StepRunner:
             events.append((end_us, _MATERIALIZED, node.key, None, text, None, None))
         return end_ns
 
+    def _store_outputs(
+        self, node: NodeSpec, value: Any, scope: RunScope, events: list[Any]
+    ) -> tuple[Any, int]:
+        """The output path of a node with declared outputs, or of one that returned an
+        ``Output`` / ``MaterializeResult``: each output produced goes to its own I/O manager
+        (not a MaterializeResult's) with its own events. Returns the value to keep (a dict of
+        output name to value for a node with declared outputs; on workers only the names
+        produced, with None) and when the step ended (ns)."""
+        if node.outputs is None:  # one classic output, wrapped
+            name, io_key, asset_key = "result", node.io_manager_key, node.asset_key
+            if isinstance(value, MaterializeResult):  # the asset stored itself: nothing to store
+                produced = {name: Produced(None, value.metadata, False)}
+            elif value.output_name != name:
+                raise InvocationError(
+                    f"{node.label} returned Output(output_name={value.output_name!r}), but its "
+                    "one output is 'result'",
+                    hint="drop output_name, or declare the output: "
+                    f"out={{{value.output_name!r}: Out()}} (an op) / multi_asset(outs=...).",
+                )
+            else:
+                produced = {name: Produced(value.value, value.metadata, True)}
+            specs = {name: (io_key, asset_key, None)}
+        else:
+            produced = collect_outputs(node, value)
+            specs = {o.name: (o.io_manager_key, o.asset_key, o.metadata) for o in node.outputs}
+        end_ns = time.time_ns()
+        for name, item in produced.items():
+            io_key, asset_key, declared = specs[name]
+            data = {"metadata": plain_metadata(item.metadata)} if item.metadata else None
+            if item.store:
+                assert io_key is not None
+                manager = scope.get(io_key)
+                context = OutputContext(
+                    step_key=node.key,
+                    name=name,
+                    asset_key=asset_key,
+                    run_id=self.run_id,
+                    resources=StepResources(scope, node.context_resource_keys, node.label),
+                    log=self._io_logs.get(io_key) or self._io_log(io_key, scope),
+                    config=self.io_config.get((node.key, "outputs", name)),
+                    metadata=declared,
+                    instance=self.instance,
+                )
+                manager.handle_output(context, item.value)
+                end_ns = time.time_ns()
+                events.append((end_ns // 1000, _HANDLED, node.key, None, name, None, data))
+            if asset_key is not None:
+                text = asset_key.to_user_string()
+                events.append((end_ns // 1000, _MATERIALIZED, node.key, None, text, None, data))
+        if node.outputs is None:
+            return (produced["result"].value if self.keep_outputs else None), end_ns
+        if self.keep_outputs:
+            return {name: item.value for name, item in produced.items()}, end_ns
+        return dict.fromkeys(produced), end_ns  # which outputs were produced
+
     # -- one call ------------------------------------------------------------------------------
 
     def _retry(
         self, node: NodeSpec, exc: Exception, attempt: int, started: int, events: list[Any]
-    ) -> bool:
-        """Whether to call again after ``exc`` (the caller waits ``node.retry_delay``); records
-        the STEP_RETRY event when so."""
-        if attempt > node.max_retries or isinstance(exc, node.no_retry):
-            return False
+    ) -> float | None:
+        """Seconds to wait before calling again after ``exc`` (None: no retry, raise it);
+        records the STEP_RETRY event when it retries."""
+        retry = retry_after(node, exc, attempt)
+        if retry is None:
+            return None
+        limit, wait = retry
         details = failure_details(exc, self.scope.redactor)
-        message = f"retry {attempt} of {node.max_retries}: " + details["message"]
+        message = f"retry {attempt} of {limit}: " + details["message"]
+        if wait:
+            message += f" (next attempt in {wait:.3g}s)"
         now = time.time_ns()
         duration = (now - started) / 1e9
         events.append((now // 1000, _RETRY, node.key, None, message, duration, details))
-        return True
+        return wait
 
     def _begin(
         self, node: NodeSpec, announce: bool
@@ -360,6 +434,8 @@ class StepRunner:
         returns the value to keep and when the step ended (0: not yet known)."""
         if node.io_manager_key is None:
             return value, 0
+        if node.outputs is not None or value.__class__ in _WRAPPERS:
+            return self._store_outputs(node, value, scope, events)
         end_ns = self._store(node, value, scope, events)
         return (value if self.keep_outputs else None), end_ns
 
@@ -390,6 +466,10 @@ class StepRunner:
             if announce and logs.progress:
                 logs.started(node.kind, node.key, node.name)
             token = logs.enter(node.key, events)
+        flow, task, task_token = self.flow, None, None
+        if flow is not None:  # a flow task's run context (outfitter.context)
+            task = TaskRunContext(flow, node.name, node.key, node.tags, values.get(MAP_INDEX))
+            task_token = enter_task(task)
         step_scope = self.scope.step_scope() if node.key in self.step_scoped else None
         scope = step_scope or self.scope
         value: Any = None
@@ -399,6 +479,8 @@ class StepRunner:
         try:
             while True:
                 attempt += 1
+                if task is not None:
+                    task.task_run_count = attempt
                 try:
                     if node.log_stdout:
                         with capture_stdout():
@@ -411,14 +493,18 @@ class StepRunner:
                             value = self._await(value)
                     break
                 except Exception as exc:
-                    if not self._retry(node, exc, attempt, start_ns, events):
+                    wait = self._retry(node, exc, attempt, start_ns, events)
+                    if wait is None:
                         raise
-                    if node.retry_delay:
-                        time.sleep(node.retry_delay)
+                    if wait:
+                        time.sleep(wait)
             if node.io_manager_key is not None:
-                end_ns = self._store(node, value, scope, events)
-                if not self.keep_outputs:
-                    value = None
+                if node.outputs is None and value.__class__ not in _WRAPPERS:
+                    end_ns = self._store(node, value, scope, events)
+                    if not self.keep_outputs:
+                        value = None
+                else:  # declared outputs, or a returned Output / MaterializeResult
+                    value, end_ns = self._store_outputs(node, value, scope, events)
         except Exception as exc:
             error = exc
         except BaseException as exc:
@@ -427,6 +513,8 @@ class StepRunner:
                     step_scope.close(exc)
             if token is not None:
                 _leave(token)
+            if task_token is not None:
+                leave_task(task_token)
             if live is not None:
                 live.finish(events)
             raise
@@ -438,6 +526,8 @@ class StepRunner:
                 error = error or teardown
         if token is not None:
             _leave(token)
+        if task_token is not None:
+            leave_task(task_token)
         if error is None:
             outcome = Outcome(value, None, "", start_ns, end_ns or time.time_ns(), events)
         else:
@@ -461,6 +551,10 @@ class StepRunner:
             if announce and logs.progress:
                 logs.started(node.kind, node.key, node.name)
             token = logs.enter(node.key, events)
+        flow, task, task_token = self.flow, None, None
+        if flow is not None:
+            task = TaskRunContext(flow, node.name, node.key, node.tags, values.get(MAP_INDEX))
+            task_token = enter_task(task)
         value: Any = None
         error: BaseException | None = None
         attempt = 0
@@ -470,6 +564,8 @@ class StepRunner:
                 await scope.aget(key)
             while True:
                 attempt += 1
+                if task is not None:
+                    task.task_run_count = attempt
                 try:
                     with capture_stdout() if node.log_stdout else contextlib.nullcontext():
                         value = node.fn(**self._kwargs(node, scope, values, events))
@@ -477,10 +573,11 @@ class StepRunner:
                             value = await value
                     break
                 except Exception as exc:
-                    if not self._retry(node, exc, attempt, start_ns, events):
+                    wait = self._retry(node, exc, attempt, start_ns, events)
+                    if wait is None:
                         raise
-                    if node.retry_delay:
-                        await asyncio.sleep(node.retry_delay)
+                    if wait:
+                        await asyncio.sleep(wait)
             value, end_ns = self._handoff(node, value, scope, events)
         except Exception as exc:
             error = exc
@@ -490,6 +587,8 @@ class StepRunner:
                     await step_scope.aclose(exc)
             if token is not None:
                 _leave(token)
+            if task_token is not None:
+                leave_task(task_token)
             if live is not None:
                 live.finish(events)
             raise
@@ -501,6 +600,8 @@ class StepRunner:
                 error = error or teardown
         if token is not None:
             _leave(token)
+        if task_token is not None:
+            leave_task(task_token)
         outcome = self._ended(value, error, start_ns, end_ns, events)
         if live is not None:
             outcome.written = live.finish(events)

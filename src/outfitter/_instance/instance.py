@@ -53,7 +53,13 @@ __all__ = [
 
 
 class RunStatus(enum.StrEnum):
-    """Where a run is in its life."""
+    """Where a run is in its life (Dagster calls it ``DagsterRunStatus``).
+
+    Example:
+        >>> from outfitter import DagsterRunStatus
+        >>> DagsterRunStatus.FAILURE.is_finished, DagsterRunStatus("STARTED").is_finished
+        (True, False)
+    """
 
     QUEUED = "QUEUED"
     STARTED = "STARTED"
@@ -997,6 +1003,79 @@ class Instance:
                         )
                     )
         return out, (out[-1].id if out else cursor)
+
+    @_checked
+    def events_of_types(
+        self,
+        event_types: Sequence[EventType],
+        *,
+        after_id: int = 0,
+        message: str | None = None,
+        limit: int | None = None,
+    ) -> list[EventRecord]:
+        """Events of ``event_types`` across all runs recorded after event id ``after_id``,
+        oldest first (ids grow across runs), optionally only those whose message is ``message``
+        (an ASSET_MATERIALIZATION's message is its asset key) and at most ``limit`` of them.
+        Sensors that react to materializations and to run outcomes read them, the id as cursor.
+
+        Example:
+            >>> from outfitter import Instance
+            >>> from outfitter._instance import EventType
+            >>> with Instance.ephemeral() as instance:
+            ...     for job in ("a", "b"):
+            ...         run_id = instance.create_run(job).run_id
+            ...         instance.report_event(run_id, EventType.RUN_START)
+            ...         instance.report_event(run_id, EventType.RUN_SUCCESS, message=job)
+            ...     ends = instance.events_of_types([EventType.RUN_SUCCESS])
+            ...     later = instance.events_of_types([EventType.RUN_SUCCESS], after_id=ends[0].id)
+            >>> [e.message for e in ends], [e.message for e in later]
+            (['a', 'b'], ['b'])
+        """
+        wanted = {t.value for t in event_types}
+        with self._lock:
+            self._flush_locked()
+            rows = self._conn.execute(
+                "select first_id, run_id, events from event_chunks "
+                "where first_id + count > ? order by first_id",
+                (after_id,),
+            ).fetchall()
+        out: list[EventRecord] = []
+        for first_id, run_id, payload in rows:
+            for offset, (ts, kind, step, res, msg, dur, data) in enumerate(json.loads(payload)):
+                event_id = first_id + offset
+                if event_id <= after_id or kind not in wanted:
+                    continue
+                if message is not None and msg != message:
+                    continue
+                out.append(
+                    EventRecord(
+                        event_id, run_id, ts / 1e6, EventType(kind), step, res, msg, dur, data
+                    )
+                )
+                if limit is not None and len(out) >= limit:
+                    return out
+        return out
+
+    @_checked
+    def last_event_id(self) -> int:
+        """The id of the latest event recorded (0 when there is none): a cursor that skips
+        everything that happened so far.
+
+        Example:
+            >>> from outfitter import Instance
+            >>> from outfitter._instance import EventType
+            >>> with Instance.ephemeral() as instance:
+            ...     before = instance.last_event_id()
+            ...     instance.report_event(instance.create_run("a").run_id, EventType.RUN_START)
+            ...     before, instance.last_event_id()
+            (0, 1)
+        """
+        with self._lock:
+            self._flush_locked()
+            row = self._conn.execute(
+                "select first_id + count - 1 from event_chunks order by first_id desc limit 1"
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     @property
     def unflushed(self) -> int:

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from .. import _loading
 from .._config.run_config import load_run_config_yaml
-from .._definitions.definitions import Definitions
+from .._definitions.definitions import IMPLICIT_ASSET_JOB, Definitions
 from .._instance import EventType, Instance, RunStatus
 from .._loading import user_frames
 from ..exceptions import ConfigError, InvocationError, OutfitterError
@@ -411,6 +411,44 @@ def definitions_check(file: FileOpt = None, module: ModuleOpt = None) -> None:
         out.print(f"OK: {len(defs.assets)} asset(s), {len(defs.jobs)} job(s), {keys} resource(s)")
 
 
+@definitions_app.command("list")
+def definitions_list(
+    file: FileOpt = None, module: ModuleOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Assets (key, group, upstream assets, resources) and jobs (name, steps)."""
+    with _errors():
+        defs = load_definitions(file, module)
+        assets = [
+            {
+                "key": key.to_user_string(),
+                "group": group,
+                "upstream": sorted({k.to_user_string() for k in (*a.input_keys.values(), *a.deps)}),
+                "resources": sorted(a.resource_keys),
+            }
+            for a in defs.assets
+            for key, group in a.group_names_by_key.items()  # a multi_asset has several keys
+        ]
+        jobs: list[dict[str, Any]] = [
+            {"name": j.name, "steps": [n.key for n in j.nodes]}
+            for j in defs.jobs
+            if j.name != IMPLICIT_ASSET_JOB
+        ]
+        if as_json:
+            _print_json({"assets": assets, "jobs": jobs})
+            return
+        table = Table("asset", "group", "upstream", "resources")
+        for row in sorted(assets, key=lambda r: (r["group"], r["key"])):
+            table.add_row(
+                row["key"], row["group"], ", ".join(row["upstream"]), ", ".join(row["resources"])
+            )
+        out.print(table)
+        if jobs:
+            job_table = Table("job", "steps")
+            for job_row in jobs:
+                job_table.add_row(job_row["name"], ", ".join(job_row["steps"]))
+            out.print(job_table)
+
+
 def _bindings(defs: Definitions) -> dict[str, Any]:
     from .._resources.bindings import resource_bindings
 
@@ -755,13 +793,32 @@ def _instigators(defs: Definitions, kind: str) -> list[Any]:
     return list(defs.sensors if kind == "sensor" else defs.schedules)
 
 
+def _instigator_kind(definition: Any) -> str:
+    """What kind of sensor it is (``asset``, ``multi_asset``, ``run_status FAILURE``, ...) or
+    ``cron`` for a schedule, as ``sensors list`` shows it."""
+    if definition.kind == "schedule":
+        return "cron"
+    status = getattr(definition, "run_status", None)
+    if status is not None:
+        watched = getattr(definition, "monitored_job_names", ())
+        return f"run_status {status.value}" + (f" of {', '.join(watched)}" if watched else "")
+    if getattr(definition, "asset_key", None) is not None:
+        return f"asset {definition.asset_key.to_user_string()}"
+    keys = getattr(definition, "asset_keys", None)
+    if keys:
+        return "multi_asset " + ", ".join(k.to_user_string() for k in keys)
+    return "sensor"
+
+
 def _list(kind: str, file: Path | None, module: str | None) -> None:
     with _errors():
         defs = load_definitions(file, module)
         table = Table(
             "name",
+            "kind",
             "status",
-            "job",
+            "default",
+            "jobs",
             "every" if kind == "sensor" else "cron",
             "last tick (UTC)",
             "last result",
@@ -781,8 +838,10 @@ def _list(kind: str, file: Path | None, module: str | None) -> None:
                 )
                 table.add_row(
                     definition.name,
+                    _instigator_kind(definition),
                     status,
-                    definition.job_name or "(all assets)",
+                    definition.default_status,
+                    ", ".join(definition.job_names) or "(all assets)",
                     when,
                     _when(last.timestamp) if last else "-",
                     f"{last.status} {len(last.run_ids)} run(s)" if last else "-",

@@ -122,7 +122,7 @@ def asset_job_names(defs: Definitions) -> list[str]:
     """
     names = list(ASSET_RUN_NAMES)
     for job in defs.jobs:
-        if job.name not in names and any(n.asset_key is not None for n in job.nodes):
+        if job.name not in names and any(n.kind == "asset" for n in job.nodes):
             names.append(job.name)
     return names
 
@@ -341,7 +341,7 @@ class _Row:
 
 
 def _job_row(instance: Instance, job: JobDefinition) -> _Row:
-    assets = sum(1 for n in job.nodes if n.asset_key is not None)
+    assets = sum(1 for n in job.nodes if n.kind == "asset")
     kind = "asset job" if assets == len(job.nodes) else "op job"
     return _Row(
         job.name,
@@ -375,6 +375,7 @@ def _flow_row(instance: Instance, flow: Flow) -> _Row:
 class _AssetRow:
     name: str
     state: StepState | None
+    group: str | None = None
 
 
 LEGEND = ("SUCCESS", "FAILURE", "STARTED", "SKIPPED")
@@ -394,7 +395,10 @@ def _definitions(request: Request) -> Response:
             states = latest_step_states(instance, asset_job_names(defs), asset_graph.keys())
             nodes, edges = step_graph(asset_graph, states, selectable=True)
             graph = render_svg(nodes, edges, label="asset graph")
-            assets = [_AssetRow(n.label, states.get(n.id)) for n in nodes]
+            groups = {  # @asset(group_name=...), shown beside each asset
+                k.to_user_string(): g for a in defs.assets for k, g in a.group_names_by_key.items()
+            }
+            assets = [_AssetRow(n.label, states.get(n.id), groups.get(n.label)) for n in nodes]
             launch_all = launchpad_href(select=",".join(a.name for a in assets))
         jobs = [_job_row(instance, j) for j in defs.jobs if j.name != IMPLICIT_ASSET_JOB]
     flows = [_flow_row(instance, f) for f in load.flows.values()]
@@ -429,7 +433,7 @@ def _job(request: Request) -> Response:
     job = jobs.get(name)
     if defs is None or job is None:
         raise _unknown("job", name, [k for k in jobs if k != IMPLICIT_ASSET_JOB])
-    has_assets = any(n.asset_key is not None for n in job.nodes)
+    has_assets = any(n.kind == "asset" for n in job.nodes)
     names = asset_job_names(defs) if has_assets else [job.name]
     states = latest_step_states(instance, names, job.graph.keys())
     nodes, edges = step_graph(job.graph, states)

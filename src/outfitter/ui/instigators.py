@@ -171,7 +171,7 @@ def _row(definition: Instigator, instance: Instance, now: float) -> Row:
     return Row(
         name=definition.name,
         kind=definition.kind,
-        job=definition.job_name,
+        job=", ".join(definition.job_names) or None,
         status=status,
         every=every,
         next_tick=next_tick(definition, state, status, now),

@@ -25,7 +25,7 @@ from .._config.redaction import Redactor
 from .._definitions.definitions import Definitions
 from .._execution.tracebacks import failure_details
 from .._instance import Instance, RunStatus
-from .._loading import find_flows, load_module
+from .._loading import find_definitions, find_flows, load_module
 from .launcher import KINDS, Target, config_redactor, parse_run_config, record_failure
 
 __all__ = ["QueuedRun", "main"]
@@ -76,8 +76,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _target(args: argparse.Namespace) -> Target:
-    module, _ = load_module(args.file, args.module, debug=False)
-    defs = getattr(module, "defs", None)
+    module, where = load_module(args.file, args.module, debug=False)
+    defs = find_definitions(module, where)  # `defs`, or the @definitions function's
     flows = {flow.name: flow for _, flow in find_flows(module)}
     return Target.resolve(
         defs if isinstance(defs, Definitions) else None, flows, args.kind, args.target

@@ -155,7 +155,9 @@ def _page(request: Request) -> Response:
                 "jobs": [
                     j.name for j in (defs.jobs if defs else []) if j.name != IMPLICIT_ASSET_JOB
                 ],
-                "assets": [a.key.to_user_string() for a in (defs.assets if defs else [])],
+                "assets": [
+                    k.to_user_string() for a in (defs.assets if defs else []) for k in a.keys
+                ],
                 "flows": sorted(current.flows),
             },
         )

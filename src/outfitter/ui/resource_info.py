@@ -580,7 +580,7 @@ def _definitions_contexts(defs: Definitions) -> list[_Context]:
     users: list[tuple[Use, frozenset[str]]] = []
     with_own: list[_Context] = []
     for asset in defs.assets:
-        name = asset.key.to_user_string()
+        name = asset.name
         use = Use("asset", name, None, _asset_href(name))
         keys = frozenset(asset.node_spec({}).resource_keys)
         if asset.resource_defs:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._definitions.definitions import Definitions
 from .._flows.flow import Flow
-from .._loading import find_flows, load_module
+from .._loading import find_definitions, find_flows, load_module
 from ..exceptions import OutfitterError
 
 __all__ = ["Loaded", "Workspace"]
@@ -92,7 +92,7 @@ class Workspace:
 
 
 def _inspect(module: Any, where: str, generation: int) -> Loaded:
-    defs = getattr(module, "defs", None)
+    defs = find_definitions(module, where)  # `defs`, or the @definitions function's
     flows = {flow.name: flow for _, flow in find_flows(module)}
     if not isinstance(defs, Definitions):
         defs = None
