@@ -39,3 +39,11 @@ def executor(request: pytest.FixtureRequest) -> Any:
     if request.param == "multiprocess":
         return of.multiprocess_executor(max_concurrent=2)
     return of.dask_executor(address=request.getfixturevalue("dask_address"))
+
+
+@pytest.fixture
+def invoke(outfitter_cli: Any) -> Any:
+    """The CLI in process (the plugin's outfitter_cli, with the test's isolated home), on
+    consoles 80 columns wide so that wrapped output is the same everywhere (the CLI tests)."""
+    outfitter_cli.width = 80
+    return outfitter_cli
