@@ -10,7 +10,8 @@ registers this module (once, whichever way it was asked for).
 
 Fixtures: ``outfitter_env``, ``outfitter_instance``, ``outfitter_override``,
 ``resource_recorder``, ``outfitter_clock``, ``outfitter_daemon``, ``outfitter_cli``,
-``outfitter_ui_client``. Marker: ``outfitter_envs``. See docs/testing.md.
+``outfitter_ui_client``, ``outfitter_ui_server``, ``outfitter_browser`` and
+``outfitter_ui_page``. Marker: ``outfitter_envs``. See docs/testing.md.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
+    from playwright.sync_api import Browser, Page
     from starlette.testclient import TestClient
 
     from outfitter.testing import (
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
         ResourceRecorder,
     )
 
-    from .harness import CliHarness, DaemonDriver
+    from .harness import CliHarness, DaemonDriver, UiServers
 
 MARKER = "outfitter_envs"
 _MARKER_HELP = (
@@ -176,3 +178,51 @@ def outfitter_ui_client(
     clients = UiClients(outfitter_env, outfitter_instance)
     yield clients
     clients.close()
+
+
+@pytest.fixture
+def outfitter_ui_server(outfitter_env: IsolatedEnv) -> Iterator[UiServers]:
+    """``outfitter_ui_server(source)``: the UI serving a definitions file (source text or a
+    path) over HTTP on a free loopback port, with a file instance at the test's
+    ``OUTFITTER_HOME`` (runs launched from the UI are other processes and record there).
+    Returns ``url``, ``instance``, ``workspace`` and ``at(path)``. Needs the ``[ui]`` extra."""
+    pytest.importorskip(
+        "uvicorn", reason="outfitter_ui_server needs the UI extra: pip install 'outfitter[ui]'"
+    )
+    from .harness import UiServers
+
+    servers = UiServers(outfitter_env)
+    yield servers
+    servers.close()
+
+
+# Package scope, not session: while Playwright's sync API is alive it marks its event loop as
+# the main thread's running loop between calls, so a later test's asyncio.run() would fail.
+@pytest.fixture(scope="package")
+def outfitter_browser() -> Iterator[Browser]:
+    """One headless Chromium (the system's, driven by Playwright; never downloaded) shared by
+    the browser tests of a package. ``--no-sandbox`` when running as root (Chromium refuses its
+    sandbox as root, as in CI containers)."""
+    import os
+
+    from .harness import chromium_executable
+
+    executable = chromium_executable()  # fail, saying what to install, before Playwright starts
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the browser fixtures need playwright: pip install playwright"
+    )
+    args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    with sync_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=executable, args=args)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def outfitter_ui_page(outfitter_browser: Browser) -> Iterator[Page]:
+    """A fresh browser page (its own context: no cookies or cache shared between tests), 1280
+    by 800; open a served UI with ``outfitter_ui_page.goto(outfitter_ui_server(...).url)``."""
+    context = outfitter_browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     from outfitter._instance import Instance, TickRecord
     from outfitter.testing import AssertingInstance, IsolatedEnv, ManualClock
 
-__all__ = ["CliHarness", "CliResult", "DaemonDriver", "UiClients"]
+__all__ = [
+    "CliHarness",
+    "CliResult",
+    "DaemonDriver",
+    "ServedUI",
+    "UiClients",
+    "UiServers",
+    "chromium_executable",
+]
 
 
 class DaemonDriver:
@@ -194,3 +202,115 @@ class UiClients:
     def close(self) -> None:
         for client in self.clients:
             client.close()
+
+
+class _ThreadServer:
+    """uvicorn serving an app on an already bound loopback socket, in a daemon thread."""
+
+    def __init__(self, app: object) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port: int = self.sock.getsockname()[1]
+        config = uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            log_level="warning",
+            lifespan="off",
+            ws="none",  # the UI uses no websockets
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def start(self) -> None:
+        import threading
+
+        self.thread.start()
+        pause = threading.Event()
+        while not self.server.started:  # until uvicorn serves (or its thread died trying)
+            if not self.thread.is_alive():
+                raise RuntimeError("the UI server thread stopped before serving")
+            pause.wait(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+
+
+@dataclass
+class ServedUI:
+    """A UI served over HTTP for a test: its base ``url``, the ``instance`` it shows (on disk
+    under the test's ``OUTFITTER_HOME``, so runs it launches in other processes record there)
+    and its ``workspace``; ``at("/runs")`` is the absolute address of a page."""
+
+    url: str
+    instance: Instance
+    workspace: Any
+    home: Path
+
+    def at(self, path: str) -> str:
+        return self.url + path
+
+
+class UiServers:
+    """``serve(source)``: the UI of ``source`` (code, dedented and written to a file in the
+    test's directory, or a ``Path``) served by uvicorn on a free loopback port, over a file
+    instance at the test's ``OUTFITTER_HOME``; ``env={...}`` sets more variables for the test
+    and the runs the UI launches. Every server stops, and its instance closes, after the test."""
+
+    def __init__(self, env: IsolatedEnv) -> None:
+        self.env = env
+        self.started: list[tuple[_ThreadServer, Instance]] = []
+
+    def __call__(
+        self, source: str | Path | os.PathLike[str], *, env: dict[str, str] | None = None
+    ) -> ServedUI:
+        from outfitter import Instance
+        from outfitter.ui import Workspace, create_app
+
+        if isinstance(source, str):
+            path = self.env.directory / f"ui_defs_{len(self.started)}.py"
+            path.write_text(textwrap.dedent(source))
+        else:
+            path = Path(source)
+            if path.is_absolute() and path.is_relative_to(Path.cwd()):
+                path = path.relative_to(Path.cwd())  # as a user types it (pages show it)
+        for name, value in (env or {}).items():
+            self.env.set(name, value)
+        home = Path(os.environ["OUTFITTER_HOME"])
+        instance = Instance.local(home)
+        workspace = Workspace(file=path)
+        server = _ThreadServer(create_app(workspace, instance))
+        server.start()
+        self.started.append((server, instance))
+        return ServedUI(f"http://127.0.0.1:{server.port}", instance, workspace, home)
+
+    def close(self) -> None:
+        for server, instance in reversed(self.started):
+            server.stop()
+            instance.close()
+
+
+CHROMIUM_HINT = (
+    "the browser fixtures drive the system's Chromium, and `chromium` is not on PATH: install it "
+    "(Debian/Ubuntu: apt-get install -y --no-install-recommends chromium fonts-liberation); "
+    "`playwright install` is not needed"
+)
+
+
+def chromium_executable() -> str:
+    """The system's Chromium, or a test failure that says how to install it."""
+    import shutil
+
+    import pytest
+
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(CHROMIUM_HINT, pytrace=False)
+    return path

@@ -531,6 +531,55 @@ def test_outfitter_ui_client_serves_pages_over_the_test_instance(
     result.assert_outcomes(passed=1)
 
 
+WAREHOUSE_DEFS = """
+import outfitter as of
+
+class Warehouse(of.ConfigurableResource):
+    table: str
+
+defs = of.Definitions(resources={"warehouse": Warehouse(table="orders")})
+"""
+
+SERVED = """
+import os
+import urllib.request
+
+def test_served(outfitter_ui_server, outfitter_env):
+    ui = outfitter_ui_server(DEFS)
+    assert ui.url.startswith("http://127.0.0.1:")
+    assert str(ui.home) == os.environ["OUTFITTER_HOME"]
+    assert ui.home.is_relative_to(outfitter_env.directory)
+    with urllib.request.urlopen(ui.at("/resources")) as page:
+        assert page.status == 200
+        assert "warehouse" in page.read().decode()
+"""
+
+PAGE = """
+def test_page(outfitter_ui_server, outfitter_ui_page):
+    ui = outfitter_ui_server(DEFS)
+    outfitter_ui_page.goto(ui.at("/resources"))
+    assert "warehouse" in outfitter_ui_page.content()
+
+def test_fresh_context(outfitter_ui_page):
+    assert outfitter_ui_page.context.cookies() == []
+"""
+
+
+def test_outfitter_ui_server_serves_the_ui_over_http(pytester: pytest.Pytester) -> None:
+    """The UI served by uvicorn on a loopback port, over a file instance in the test's isolated
+    home; stopped after the test."""
+    result = run(pytester, f"DEFS = {WAREHOUSE_DEFS!r}\n" + SERVED)
+    result.assert_outcomes(passed=1)
+
+
+def test_outfitter_ui_page_drives_chromium_over_a_served_ui(pytester: pytest.Pytester) -> None:
+    """A fresh Playwright page in the system's Chromium (never downloaded) on a served UI, in a
+    subprocess (Playwright's sync API must own the event loop of its process)."""
+    pytester.makepyfile(test_inner=f"DEFS = {WAREHOUSE_DEFS!r}\n" + PAGE)
+    result = pytester.runpytest_subprocess(*PLUGIN, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
 def test_outfitter_ui_client_skips_without_the_ui_extra(pytester: pytest.Pytester) -> None:
     """Without starlette the UI fixture skips the test and says what to install."""
     pytester.makeconftest(

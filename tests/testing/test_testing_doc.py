@@ -28,10 +28,11 @@ def test_the_examples_of_the_testing_doc_pass(pytester: pytest.Pytester) -> None
     blocks = PYTHON_BLOCK.findall(DOC.read_text())
     source = "\n\n".join(blocks)
     defined = re.findall(r"^def (test_\w+)", source, re.M)
-    assert len(defined) == 9
+    assert len(defined) == 10
     pytester.path.joinpath(".env").write_text("WAREHOUSE_PASSWORD=from-the-developer\n")
     pytester.makepyfile(test_testing_doc_blocks=source)
-    result = pytester.runpytest(
+    # in a subprocess: the browser example's Playwright must own its process's event loop
+    result = pytester.runpytest_subprocess(
         "-p", "outfitter.testing.pytest_plugin", "-p", "no:randomly", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=len(defined) + 2)  # two tests run twice

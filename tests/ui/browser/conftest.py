@@ -1,7 +1,8 @@
-"""Fixtures of the real-browser tests: the UI served by uvicorn on a free loopback port in a
-thread, over a file-backed instance that launched runs (separate processes) find through
-``OUTFITTER_HOME``; one Chromium (Debian's, driven by Playwright) for all these tests, a fresh
-page per test, and :class:`Shots` to keep a screenshot of every step.
+"""Fixtures of the real-browser tests, on the pytest plugin's: the UI served by uvicorn on a
+free loopback port in a thread, over a file-backed instance that launched runs (separate
+processes) find through ``OUTFITTER_HOME`` (``outfitter_ui_server``); one Chromium (Debian's,
+driven by Playwright, ``outfitter_browser``) for all these tests, a fresh page per test
+(``outfitter_ui_page``), and :class:`Shots` to keep a screenshot of every step.
 
 Screenshots go to ``test-artifacts/ui/<test>/`` at the repository root (gitignored; CI keeps
 them). With ``OUTFITTER_UPDATE_SCREENSHOTS=1`` the steps named for the docs are also written to
@@ -16,151 +17,43 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from outfitter import Instance
-from outfitter.ui import Workspace, create_app
+from _outfitter_pytest.harness import ServedUI
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples" / "functional"
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
 DOCS_IMAGES = ROOT / "docs" / "images"
-VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 30_000
 """How long an expectation may wait (generous: CI machines are slow and shared)."""
 
-INSTALL_CHROMIUM = "apt-get install -y --no-install-recommends chromium fonts-liberation"
-
-
-def chromium_executable() -> str:
-    """Debian's Chromium, or a failure that says how to install it (never a skip)."""
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail(
-            "the browser tests need Debian's Chromium, and `chromium` is not on PATH: run\n"
-            f"    {INSTALL_CHROMIUM}\n"
-            "(.ci/run does this in CI; never `playwright install`, which downloads from outside "
-            "the package registries)",
-            pytrace=False,
-        )
-    return path
-
-
-# Package scope, not session: while Playwright's sync API is alive it marks its event loop as
-# the main thread's running loop between calls, so a later test's asyncio.run() would fail.
-# The browser therefore lives exactly as long as the browser tests of this directory.
-@pytest.fixture(scope="package")
-def playwright() -> Iterator[Playwright]:
-    chromium_executable()  # fail, saying what to install, before starting Playwright's driver
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="package")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """One Chromium for every browser test (``--no-sandbox`` when running as root, as CI does:
-    Chromium refuses to start its sandbox as root)."""
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []
-    chromium = playwright.chromium.launch(executable_path=chromium_executable(), args=args)
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page (its own context: no cookies or cache shared between tests)."""
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
-@dataclass
-class UI:
-    """A UI being served: its ``url``, the ``instance`` it shows and the ``workspace``."""
-
-    url: str
-    instance: Instance
-    workspace: Workspace
-    home: Path
-
-    def at(self, path: str) -> str:
-        """The absolute address of ``path`` (e.g. ``/runs``)."""
-        return self.url + path
-
-
-class _ThreadServer:
-    """uvicorn serving an app on an already bound socket, in a daemon thread."""
-
-    def __init__(self, app: object) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port: int = self.sock.getsockname()[1]
-        config = uvicorn.Config(
-            app,  # type: ignore[arg-type]
-            log_level="warning",
-            lifespan="off",
-            ws="none",  # the UI uses no websockets
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> _ThreadServer:
-        self.thread.start()
-        ready = threading.Event()
-        # Poll until uvicorn reports it is serving (or the thread died trying).
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError("the UI server thread stopped before serving")
-            ready.wait(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()
-
-
+# The browser, the page and the served UI are the pytest plugin's (outfitter_browser,
+# outfitter_ui_page, outfitter_ui_server): these tests use them as a user's would.
+UI = ServedUI
 ServeUI = Callable[..., UI]
 
 
 @pytest.fixture
-def serve_ui(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServeUI]:
-    """``serve_ui(file)``: the UI of ``file`` served on a free loopback port, over an instance
-    in the test's directory. ``OUTFITTER_HOME`` points there for the test (and for the run
-    processes the UI launches); ``env`` sets more variables the same way."""
-    started: list[tuple[_ThreadServer, Instance]] = []
+def page(outfitter_ui_page: Page) -> Page:
+    """The plugin's fresh page, with generous timeouts for expectations and navigation."""
+    expect.set_options(timeout=TIMEOUT_MS)
+    outfitter_ui_page.set_default_timeout(TIMEOUT_MS)
+    outfitter_ui_page.set_default_navigation_timeout(TIMEOUT_MS)
+    return outfitter_ui_page
 
-    def serve(file: Path, *, env: dict[str, str] | None = None) -> UI:
-        home = tmp_path / f"home{len(started)}"
-        monkeypatch.setenv("OUTFITTER_HOME", str(home))
-        for name, value in (env or {}).items():
-            monkeypatch.setenv(name, value)
-        instance = Instance.local(home)
-        if file.is_absolute() and file.is_relative_to(Path.cwd()):
-            file = file.relative_to(Path.cwd())  # as a user types it (pages show it)
-        workspace = Workspace(file=file)
-        server = _ThreadServer(create_app(workspace, instance))
-        started.append((server.__enter__(), instance))
-        return UI(f"http://127.0.0.1:{server.port}", instance, workspace, home)
 
-    yield serve
-    for server, instance in reversed(started):
-        server.__exit__()
-        instance.close()
+@pytest.fixture
+def serve_ui(outfitter_ui_server: Any) -> ServeUI:
+    """``serve_ui(file, env={...})``: the plugin's served UI of ``file``, over a file instance
+    at the test's isolated ``OUTFITTER_HOME`` (where the runs it launches record)."""
+    return outfitter_ui_server  # type: ignore[no-any-return]
 
 
 @dataclass
