@@ -517,3 +517,64 @@ def test_run_status_sensor_for_started_runs() -> None:
         daemon.tick()
         daemon.close()
     assert started == ["broken_job", "users_job"]
+
+
+def test_a_run_status_sensor_without_request_job_that_requests_fails_its_tick() -> None:
+    """A run status sensor with neither ``request_job`` nor ``request_jobs`` that returns a
+    RunRequest fails its tick, launching nothing, with an error naming it and saying to add
+    ``request_job=`` (Dagster fails the tick of a sensor without a target that returns a
+    RunRequest: resolve_run_requests in
+    python_modules/dagster/dagster/_core/definitions/sensor_definition.py). The cursor does not
+    move past the run, so once fixed the sensor still handles it."""
+
+    @of.run_failure_sensor(minimum_interval_seconds=1, default_status="RUNNING")
+    def retry_failed(context: of.RunFailureSensorContext) -> of.RunRequest:
+        return of.RunRequest(run_key=context.dagster_run.run_id)
+
+    defs = make_defs(retry_failed)
+    clock = Clock()
+    with of.Instance.ephemeral() as instance:
+        daemon = Daemon(defs, instance, clock=clock)
+        daemon.tick()  # starts watching
+        state = instance.get_instigator("retry_failed")
+        assert state is not None
+        cursor = state.cursor
+        run(defs, "broken_job", instance)
+        runs_before = instance.count_runs()
+        clock.now += 1
+        assert daemon.tick() == []
+        daemon.close()
+        assert instance.count_runs() == runs_before
+        ticks = instance.get_ticks("retry_failed")
+        state = instance.get_instigator("retry_failed")
+        assert state is not None
+        assert state.cursor == cursor
+    assert sorted(t.status for t in ticks) == ["FAILURE", "SKIPPED"]
+    [tick] = [t for t in ticks if t.status == "FAILURE"]
+    assert tick.error is not None
+    assert (
+        "sensor 'retry_failed' returned a RunRequest, but it has no job to run: a "
+        "@run_failure_sensor launches only its request_job (or one of its request_jobs), and it "
+        "was given neither" in tick.error
+    )
+    assert "add request_job=my_job to @run_failure_sensor(...)" in tick.error
+
+
+def test_an_untargeted_run_status_sensor_evaluated_directly_raises() -> None:
+    """Evaluated over an instance (as a tick is), an untargeted ``@run_status_sensor`` that
+    requests raises the same error; one that only alerts (returns None) is fine."""
+
+    @of.run_status_sensor(run_status=of.DagsterRunStatus.SUCCESS)
+    def rerun(context: of.RunStatusSensorContext) -> of.RunRequest:
+        return of.RunRequest()
+
+    with of.Instance.ephemeral() as instance:
+        context = of.build_sensor_context(instance=instance)
+        rerun(context)  # places the cursor
+        run(make_defs(), "orders_job", instance)
+        with pytest.raises(of.exceptions.InvocationError) as err:
+            rerun(context)
+    assert str(err.value).startswith(
+        "sensor 'rerun' returned a RunRequest, but it has no job to run: a @run_status_sensor "
+        "launches only its request_job"
+    )

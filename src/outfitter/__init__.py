@@ -27,6 +27,7 @@ from ._definitions.asset_sensors import (
     MultiAssetSensorDefinition,
     MultiAssetSensorEvaluationContext,
     asset_sensor,
+    build_multi_asset_sensor_context,
     multi_asset_sensor,
 )
 from ._definitions.decorators import AssetsDefinition, asset, op
@@ -39,6 +40,7 @@ from ._definitions.run_status_sensors import (
     RunFailureSensorContext,
     RunStatusSensorContext,
     RunStatusSensorDefinition,
+    build_run_status_sensor_context,
     run_failure_sensor,
     run_status_sensor,
 )
@@ -89,7 +91,7 @@ from ._flows.state import (
     TriggerFailed,
 )
 from ._flows.task import Parameter, Task, task, unmapped
-from ._instance import Instance, RunStatus
+from ._instance import EventType, Instance, RunStatus
 from ._resources.build import build_init_resource_context, build_resources
 from ._resources.configurable import (
     ConfigurableResource,
@@ -159,6 +161,7 @@ __all__ = [
     "Definitions",
     "EnvVar",
     "EventLogEntry",
+    "EventType",
     "ExecuteResult",
     "Failed",
     "FilesystemIOManager",
@@ -197,6 +200,7 @@ __all__ = [
     "RunConfig",
     "RunFailureSensorContext",
     "RunRequest",
+    "RunStatus",
     "RunStatusSensorContext",
     "RunStatusSensorDefinition",
     "Running",
@@ -216,8 +220,10 @@ __all__ = [
     "asset_sensor",
     "build_asset_context",
     "build_init_resource_context",
+    "build_multi_asset_sensor_context",
     "build_op_context",
     "build_resources",
+    "build_run_status_sensor_context",
     "build_schedule_context",
     "build_sensor_context",
     "case",

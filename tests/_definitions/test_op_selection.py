@@ -14,6 +14,8 @@ otherwise a DefinitionError names the op, the input and the unselected upstream.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import outfitter as of
@@ -210,3 +212,96 @@ def test_alias_tag_and_retry_policy_copies() -> None:
     assert j.nodes[0].max_retries == 2
     with pytest.raises(DefinitionError, match=r"op 'return_one': alias 'no good' is not a valid"):
         return_one.alias("no good")
+
+
+# -- unconnected inputs of a subset: input manager, In(default_value=), parameter default ------
+
+
+@of.op(ins={"num": of.In(default_value=10)})
+def add_ten(num: int) -> int:
+    return num + 10
+
+
+@of.graph
+def with_in_default() -> None:
+    add_ten(adder(return_one(), return_two()))
+
+
+def test_an_in_default_value_runs_without_its_upstream() -> None:
+    """An op whose upstream a selection leaves out takes its ``In(default_value=...)`` (Dagster
+    checks an unconnected input's input manager, then its type loader, then its default value:
+    https://docs.dagster.io/guides/build/jobs/unconnected-inputs); wired, it takes the
+    upstream's value as before."""
+    job = with_in_default.to_job()
+    assert job.execute_in_process(op_selection=["add_ten"]).output_for_node("add_ten") == 20
+    assert job.execute_in_process().output_for_node("add_ten") == 13
+    assert ran(job.execute_in_process(op_selection=["return_one", "add_ten"])) == [
+        "add_ten",
+        "return_one",
+    ]
+
+
+def test_an_in_default_value_of_none_is_a_default() -> None:
+    """``In(default_value=None)`` is a default too (not "no default")."""
+
+    @of.op(ins={"label": of.In(default_value=None)})
+    def describe(label: str | None) -> str:
+        return f"label={label}"
+
+    @of.op
+    def make_label() -> str:
+        return "x"
+
+    @of.job
+    def labelled() -> None:
+        describe(make_label())
+
+    result = labelled.execute_in_process(op_selection=["describe"])
+    assert result.output_for_node("describe") == "label=None"
+
+
+def test_an_input_manager_loads_an_input_whose_upstream_is_left_out() -> None:
+    """An input with ``In(input_manager_key=...)`` is loaded by its input manager when the
+    selection leaves its upstream out (the first source Dagster checks, same page as above),
+    which then sees no upstream output."""
+    seen: list[Any] = []
+
+    class Loader(of.InputManager):
+        def load_input(self, context: of.InputContext) -> Any:
+            seen.append(context.upstream_output)
+            return 7
+
+    @of.op(ins={"x": of.In(input_manager_key="loader")})
+    def use(x: int) -> int:
+        return x * 2
+
+    @of.job(resource_defs={"loader": Loader()})
+    def loaded() -> None:
+        use(return_one())
+
+    assert loaded.execute_in_process(op_selection=["use"]).output_for_node("use") == 14
+    assert seen == [None]
+
+
+def test_an_input_with_neither_names_op_input_and_upstream() -> None:
+    """Without an input manager or a default, the input cannot be satisfied: the error names
+    the op, the input and the upstream op, once per such input."""
+
+    @of.op(ins={"rows": of.In()})
+    def count(rows: list[int], other: int) -> int:
+        return len(rows) + other
+
+    @of.op
+    def read() -> list[int]:
+        return [1]
+
+    @of.job
+    def counting() -> None:
+        count(read(), return_one())
+
+    with pytest.raises(DefinitionError) as err:
+        counting.execute_in_process(op_selection=["count"])
+    assert err.value.problems == (
+        "op 'count', input 'rows': it takes the output of op 'read', which is not selected",
+        "op 'count', input 'other': it takes the output of op 'return_one', which is not selected",
+    )

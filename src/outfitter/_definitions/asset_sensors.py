@@ -26,6 +26,7 @@ __all__ = [
     "MultiAssetSensorDefinition",
     "MultiAssetSensorEvaluationContext",
     "asset_sensor",
+    "build_multi_asset_sensor_context",
     "multi_asset_sensor",
 ]
 
@@ -263,6 +264,117 @@ class MultiAssetSensorEvaluationContext(SensorEvaluationContext):
 
     def _store(self) -> None:
         self.update_cursor(json.dumps(self._positions, sort_keys=True))
+
+
+def build_multi_asset_sensor_context(
+    *,
+    monitored_assets: Any,
+    repository_def: Any = None,
+    instance: Any = None,
+    cursor: str | None = None,
+    repository_name: str | None = None,
+    cursor_from_latest_materializations: bool = False,
+    resources: Mapping[str, Any] | None = None,
+    definitions: Any = None,
+) -> MultiAssetSensorEvaluationContext:
+    """A :class:`MultiAssetSensorEvaluationContext` for calling a ``@multi_asset_sensor``
+    directly in a test: it reads the materializations ``instance`` recorded of
+    ``monitored_assets`` (keys, ``@asset``s, or an ``AssetSelection`` resolved against
+    ``definitions``) after ``cursor``, or after the latest ones with
+    ``cursor_from_latest_materializations=True``. ``resources`` are opened for each call and
+    closed after it; the context takes the name of the sensor it is passed to.
+    ``repository_def`` is read as ``definitions``; ``repository_name`` is accepted for
+    Dagster's signature.
+
+    Example:
+        >>> from outfitter import (AssetKey, Instance, RunRequest, asset,
+        ...                        build_multi_asset_sensor_context, materialize,
+        ...                        multi_asset_sensor)
+        >>> @asset
+        ... def orders() -> int:
+        ...     return 1
+        >>> @asset
+        ... def users() -> int:
+        ...     return 2
+        >>> @multi_asset_sensor(monitored_assets=["orders", "users"], job_name="report")
+        ... def both_changed(context):
+        ...     if all(context.latest_materialization_records_by_key().values()):
+        ...         context.advance_all_cursors()
+        ...         return RunRequest()
+        ...     return None
+        >>> with Instance.ephemeral() as instance:
+        ...     _ = materialize([orders, users], instance=instance)
+        ...     context = build_multi_asset_sensor_context(
+        ...         monitored_assets=[AssetKey("orders"), AssetKey("users")], instance=instance)
+        ...     both_changed(context)
+        RunRequest(run_key=None, run_config=None, tags={}, asset_selection=None, job_name=None)
+    """
+    owner = "build_multi_asset_sensor_context()"
+    del repository_name  # one code location: nothing to tell apart
+    defs = definitions if definitions is not None else repository_def
+    keys = _monitored_keys(monitored_assets, defs, owner)
+    if cursor_from_latest_materializations:
+        if cursor:
+            raise InvocationError(
+                f"{owner} was given both cursor= and cursor_from_latest_materializations=True",
+                hint="pass one: the cursor is either yours or placed after the latest "
+                "materializations.",
+            )
+        if instance is None:
+            raise InvocationError(
+                f"{owner}: cursor_from_latest_materializations=True needs the instance to read "
+                "them from",
+                hint="pass instance=instance (the one your test materialized into).",
+            )
+        positions = {}
+        for key in keys:
+            events = _materializations(instance, key, 0)
+            if events:
+                positions[key.to_user_string()] = events[-1].id
+        cursor = json.dumps(positions, sort_keys=True)
+    elif cursor is not None:
+        _check_cursor(cursor, owner)
+    context = MultiAssetSensorEvaluationContext(
+        monitored=keys,
+        sensor_name="test_sensor",
+        cursor=cursor,
+        instance=instance,
+        resources=resources,
+    )
+    context._default_name = True  # named after the sensor it is passed to
+    return context
+
+
+def _monitored_keys(monitored: Any, defs: Any, owner: str) -> tuple[AssetKey, ...]:
+    from .selection import AssetSelection
+
+    if isinstance(monitored, AssetSelection):
+        assets = getattr(defs, "assets", None)
+        if assets is None:
+            raise InvocationError(
+                f"{owner}: monitored_assets is an AssetSelection, and there are no definitions "
+                "to resolve it against",
+                hint="pass definitions=defs (the Definitions holding the assets), or the keys: "
+                "monitored_assets=[AssetKey('orders'), ...].",
+            )
+        return tuple(sorted(monitored.resolve(assets), key=lambda k: k.to_user_string()))
+    if isinstance(monitored, str | AssetKey) or not isinstance(monitored, Iterable):
+        monitored = [monitored]
+    return _keys(monitored, owner)
+
+
+def _check_cursor(cursor: Any, owner: str) -> None:
+    try:
+        stored = json.loads(cursor)
+        ok = isinstance(stored, dict) and all(isinstance(v, int) for v in stored.values())
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise InvocationError(
+            f"{owner}: cursor {cursor!r} is not a multi-asset sensor cursor",
+            hint="pass a JSON object of asset key to the id of the last materialization "
+            "handled, e.g. '{\"orders\": 12}', or what context.cursor held after a call.",
+        )
 
 
 class MultiAssetSensorDefinition(SensorDefinition):

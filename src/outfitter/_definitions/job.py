@@ -24,7 +24,7 @@ from .._resources.io_manager import DEFAULT_IO_MANAGER
 from ..exceptions import ConfigError, DefinitionError, OutfitterError
 from .decorators import check_decorated
 from .graph import NodeGraph
-from .node import InputSpec, NodeSpec
+from .node import NO_DEFAULT, InputSpec, NodeSpec
 from .outputs import compute_fn
 from .policy import RetryPolicy, retry_fields
 
@@ -76,13 +76,16 @@ def _handles(key: str, op_def: OpDefinition) -> Any:
 
 
 def _input_spec(owner: str, op_def: OpDefinition, name: str, value: Any) -> InputSpec:
-    manager = op_def.ins[name].input_manager_key if name in op_def.ins else None
+    declared = op_def.ins.get(name)
+    manager = declared.input_manager_key if declared is not None else None
     if isinstance(value, OutputHandle):
         return InputSpec(
             name,
             upstream=value.node_key,
             upstream_output=value.output_name,
             input_manager_key=manager,
+            # what it takes when an op_selection leaves its upstream out
+            default=declared.default_value if declared is not None else NO_DEFAULT,
         )
     if isinstance(value, tuple) and value and all(isinstance(v, OutputHandle) for v in value):
         raise DefinitionError(
@@ -697,17 +700,25 @@ def op_subset(graph: NodeGraph, op_selection: Iterable[str], owner: str) -> Node
             continue
         inputs = []
         for inp in node.inputs:
+            # an unconnected input takes, in order, its input manager, its In(default_value=)
+            # or its parameter's default (docs.dagster.io/guides/build/jobs/unconnected-inputs)
             if inp.upstream is None or inp.upstream in keep:
                 inputs.append(inp)
-            elif getattr(inp, "input_manager_key", None):  # loaded by its input manager
-                inputs.append(inp._replace(upstream=None))
+            elif inp.input_manager_key is not None:
+                inputs.append(inp._replace(upstream=None, upstream_output=None))
+            elif inp.default is not NO_DEFAULT:
+                inputs.append(InputSpec(inp.name, value=inp.default))
             elif inp.name not in node.params.optional_inputs:
                 problems.append(
                     f"op {node.key!r}, input {inp.name!r}: it takes the output of op "
                     f"{inp.upstream!r}, which is not selected"
                 )
         after = tuple(a for a in node.after if a in keep)
-        if len(inputs) != len(node.inputs) or after != node.after:
+        # by identity: a default value may not compare (a numpy array, a DataFrame)
+        changed = len(inputs) != len(node.inputs) or any(
+            new is not old for new, old in zip(inputs, node.inputs, strict=False)
+        )
+        if changed or after != node.after:
             node = dataclasses.replace(node, inputs=tuple(inputs), after=after)
         nodes.append(node)
     if problems:

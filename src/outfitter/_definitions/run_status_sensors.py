@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from .._instance import EventRecord, EventType, RunRecord, RunStatus
-from ..exceptions import DefinitionError, InvocationError
-from .sensors import SensorDefinition, SkipReason
+from .._instance import EventRecord, EventType, Instance, RunRecord, RunStatus
+from ..exceptions import DefinitionError, InvocationError, InvocationTypeError
+from .sensors import RunRequest, SensorDefinition, SkipReason
 
 __all__ = [
     "RunFailureSensorContext",
     "RunStatusSensorContext",
     "RunStatusSensorDefinition",
+    "build_run_status_sensor_context",
     "run_failure_sensor",
     "run_status_sensor",
 ]
@@ -40,7 +41,8 @@ _BATCH = 1000
 class RunStatusSensorContext:
     """What a run status sensor receives for each run: ``dagster_run`` (the run's record:
     ``run_id``, ``job_name``, ``status``, ``tags``, ``run_config``), ``dagster_event`` (the
-    event that recorded the status), ``sensor_name``, ``instance``, ``log`` and ``resources``.
+    event that recorded the status), ``sensor_name``, ``instance``, ``log``, ``resources`` and
+    ``partition_key``. Tests build one with :func:`build_run_status_sensor_context`.
 
     Example:
         >>> from outfitter import RunStatusSensorContext
@@ -61,6 +63,8 @@ class RunStatusSensorContext:
         instance: Any = None,
         log: logging.Logger | None = None,
         resources: Any = None,
+        partition_key: str | None = None,
+        repository_def: Any = None,
     ) -> None:
         self.sensor_name = sensor_name
         self.dagster_run = dagster_run
@@ -68,7 +72,31 @@ class RunStatusSensorContext:
         self.instance = instance
         self.log = log or logging.getLogger("outfitter.sensors")
         self.resources = resources
+        self.partition_key = partition_key
+        self.repository_def = repository_def
         self._default_name = False
+
+    def for_run_failure(self) -> RunFailureSensorContext:
+        """The same run as a :class:`RunFailureSensorContext` (what a ``@run_failure_sensor``
+        takes), resources included."""
+        return RunFailureSensorContext(
+            sensor_name=self.sensor_name,
+            dagster_run=self.dagster_run,
+            dagster_event=self.dagster_event,
+            instance=self.instance,
+            log=self.log,
+            resources=self.resources,
+            partition_key=self.partition_key,
+            repository_def=self.repository_def,
+        )
+
+    def __enter__(self) -> RunStatusSensorContext:
+        # Dagster's context is a context manager that closes the resources it opened; ours opens
+        # them around each call, so ``with`` has nothing to close
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
 
 
 class RunFailureSensorContext(RunStatusSensorContext):
@@ -117,6 +145,87 @@ class RunFailureSensorContext(RunStatusSensorContext):
         return events
 
 
+def build_run_status_sensor_context(
+    sensor_name: str,
+    dagster_event: EventRecord | None,
+    dagster_instance: Instance,
+    dagster_run: RunRecord,
+    context: Any = None,
+    resources: Mapping[str, Any] | None = None,
+    partition_key: str | None = None,
+    *,
+    repository_def: Any = None,
+    logging_tags: Mapping[str, str] | None = None,
+) -> RunStatusSensorContext:
+    """A :class:`RunStatusSensorContext` for calling a ``@run_status_sensor`` directly in a
+    test, from a run recorded in ``dagster_instance`` (``result.dagster_run``) and the event of
+    its status (``result.get_run_success_event()`` / ``get_run_failure_event()``); call
+    ``.for_run_failure()`` on it for a ``@run_failure_sensor``. ``resources`` are opened for
+    each call and closed after it (resources given as keyword arguments to the call work too).
+    ``context`` lends its logger; ``repository_def`` and ``logging_tags`` are accepted for
+    Dagster's signature.
+
+    Example:
+        >>> from outfitter import (Instance, ResourceParam, build_run_status_sensor_context,
+        ...                        op, job, run_failure_sensor)
+        >>> @op
+        ... def fails() -> None:
+        ...     raise ValueError("no rows")
+        >>> @job
+        ... def nightly() -> None:
+        ...     fails()
+        >>> @run_failure_sensor
+        ... def alert(context, alerts: ResourceParam[list]):
+        ...     alerts.append(f"{context.dagster_run.job_name}: {context.error}")
+        >>> sent: list[str] = []
+        >>> with Instance.ephemeral() as instance:
+        ...     result = nightly.execute_in_process(instance=instance, raise_on_error=False)
+        ...     context = build_run_status_sensor_context(
+        ...         sensor_name="alert",
+        ...         dagster_instance=instance,
+        ...         dagster_run=result.dagster_run,
+        ...         dagster_event=result.get_run_failure_event(),
+        ...         resources={"alerts": sent},
+        ...     ).for_run_failure()
+        ...     alert(context)
+        >>> sent
+        ['nightly: ValueError: no rows']
+    """
+    owner = "build_run_status_sensor_context()"
+    problems: list[str] = []
+    if not isinstance(dagster_run, RunRecord):
+        shown = f" {dagster_run!r}" if isinstance(dagster_run, str) else ""  # a run id
+        problems.append(
+            f"dagster_run must be a run record, got {type(dagster_run).__name__}{shown}"
+        )
+    if dagster_event is not None and not isinstance(dagster_event, EventRecord):
+        problems.append(
+            f"dagster_event must be an event record or None, got {type(dagster_event).__name__}"
+        )
+    if not isinstance(dagster_instance, Instance):
+        problems.append(
+            f"dagster_instance must be an Instance, got {type(dagster_instance).__name__}"
+        )
+    if problems:
+        raise InvocationTypeError(
+            f"{owner}: " + "; ".join(problems),
+            hint="pass what a run gives: result = job.execute_in_process(instance=instance, "
+            "raise_on_error=False); dagster_run=result.dagster_run, "
+            "dagster_event=result.get_run_failure_event(), dagster_instance=instance.",
+        )
+    del logging_tags  # our sensor logger takes no per-context tags
+    return RunStatusSensorContext(
+        sensor_name=sensor_name,
+        dagster_run=dagster_run,
+        dagster_event=dagster_event,
+        instance=dagster_instance,
+        log=getattr(context, "log", None),
+        resources=resources,
+        partition_key=partition_key,
+        repository_def=repository_def,
+    )
+
+
 def _names(values: Iterable[Any] | None) -> tuple[str, ...]:
     return tuple(v if isinstance(v, str) else str(getattr(v, "name", v)) for v in values or ())
 
@@ -134,6 +243,7 @@ class RunStatusSensorDefinition(SensorDefinition):
     """
 
     context_class: type[RunStatusSensorContext] = RunStatusSensorContext
+    decorator = "@run_status_sensor"
 
     def __init__(
         self,
@@ -167,6 +277,10 @@ class RunStatusSensorDefinition(SensorDefinition):
 
     def _call(self, context: Any, kwargs: dict[str, Any]) -> Any:
         if isinstance(context, RunStatusSensorContext):  # direct invocation with one run
+            if self.context_class is RunFailureSensorContext and not isinstance(
+                context, RunFailureSensorContext
+            ):
+                context = context.for_run_failure()
             return super()._call(context, kwargs)
         instance = getattr(context, "instance", None)
         if instance is None:
@@ -204,10 +318,10 @@ class RunStatusSensorDefinition(SensorDefinition):
             result = super()._call(per_run, dict(kwargs))
             if inspect.isgenerator(result):
                 result = list(result)
-            if isinstance(result, list | tuple):
-                results.extend(result)
-            elif result is not None:
-                results.append(result)
+            items = list(result) if isinstance(result, list | tuple) else [result]
+            if not self.job_names and any(isinstance(r, RunRequest) for r in items):
+                raise self._untargeted()
+            results.extend(r for r in items if r is not None)
         # only once every event was handled: a raise handles them again. Past the last one
         # read, or (a whole scan, none left) past every event recorded before it began
         if len(events) == _BATCH:
@@ -220,6 +334,17 @@ class RunStatusSensorDefinition(SensorDefinition):
         if results:
             return results[-1]
         return SkipReason(f"no run reached {self.run_status.value} since the last evaluation")
+
+    def _untargeted(self) -> InvocationError:
+        # sensor_definition.py (resolve_run_requests) fails the tick of a sensor without a
+        # target that returns a RunRequest; the cursor does not move, so nothing is lost
+        return InvocationError(
+            f"{self.owner} returned a RunRequest, but it has no job to run: a {self.decorator} "
+            "launches only its request_job (or one of its request_jobs), and it was given "
+            "neither",
+            hint=f"add request_job=my_job to {self.decorator}(...) (or request_jobs=[...] with "
+            "RunRequest(job_name=...)); to only react to the run, return None or a SkipReason.",
+        )
 
 
 def run_status_sensor(
@@ -270,6 +395,7 @@ class RunFailureSensorDefinition(RunStatusSensorDefinition):
     :class:`RunFailureSensorContext`."""
 
     context_class = RunFailureSensorContext
+    decorator = "@run_failure_sensor"
 
 
 def run_failure_sensor(

@@ -53,6 +53,7 @@ class ExecuteResult:
     """
 
     __slots__ = (
+        "_chunks",
         "_events",
         "_instance",
         "_nodes",
@@ -78,6 +79,7 @@ class ExecuteResult:
         run: RunRecord | None,
         events: Sequence[EventRecord] | None,
         instance: Any = None,
+        event_chunks: Sequence[tuple[int, str]] | None = None,
     ) -> None:
         self.run_id = run_id
         self.success = success
@@ -89,12 +91,21 @@ class ExecuteResult:
         self.run = run
         self._events = None if events is None else list(events)
         self._instance = instance
+        self._chunks = event_chunks
+        """The run's events as stored (``Instance.event_chunks``), kept undecoded when the
+        run's own instance closed with it: decoding costs about as much as a step."""
 
     @property
     def all_events(self) -> list[EventRecord]:
         """Every event of the run, in order (read from the instance on first access)."""
         if self._events is None:
-            self._events = self._instance.all_events(self.run_id)
+            if self._chunks is not None:
+                from .._instance.instance import decode_events
+
+                self._events = decode_events(self.run_id, self._chunks)
+                self._chunks = None
+            else:
+                self._events = self._instance.all_events(self.run_id)
         return self._events
 
     def output_for_node(self, name: str, output_name: str = "result") -> Any:
@@ -173,6 +184,35 @@ class ExecuteResult:
             raise failure.error
         if self.teardown_error is not None:
             raise self.teardown_error
+
+    @property
+    def dagster_run(self) -> RunRecord | None:
+        """The run's record, under Dagster's name (``run``); what
+        ``build_run_status_sensor_context(dagster_run=...)`` takes."""
+        return self.run
+
+    def get_run_success_event(self) -> EventRecord:
+        """The RUN_SUCCESS event of this run (Dagster's ``get_run_success_event`` /
+        ``get_job_success_event``); an InvocationError when the run did not succeed."""
+        return self._run_event("RUN_SUCCESS", "get_run_failure_event")
+
+    def get_run_failure_event(self) -> EventRecord:
+        """The RUN_FAILURE event of this run (Dagster's ``get_run_failure_event`` /
+        ``get_job_failure_event``); an InvocationError when the run did not fail."""
+        return self._run_event("RUN_FAILURE", "get_run_success_event")
+
+    get_job_success_event = get_run_success_event
+    get_job_failure_event = get_run_failure_event
+
+    def _run_event(self, kind: str, other: str) -> EventRecord:
+        for event in self.all_events:
+            if event.event_type.value == kind:
+                return event
+        state = "succeeded" if self.success else "failed"
+        raise InvocationError(
+            f"run {self.run_id} has no {kind} event (it {state})",
+            hint=f"call result.{other}() for this run, or check result.success first.",
+        )
 
     def __repr__(self) -> str:
         state = "success" if self.success else "failure"
