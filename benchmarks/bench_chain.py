@@ -2,8 +2,11 @@
 recorded in an ephemeral instance.
 
 Resources: ``Db`` (setup/teardown and a config field), ``Client`` (nested on ``Db``) and
-``Session`` (``yield_for_execution``). Per-step overhead = (run(N) - run(1)) / (N - 1), compared
-with the plain-Python floor: the same calls inside one ``with`` block.
+``Session`` (``yield_for_execution``). Each step calls a method on each of the three, and each
+method reads a private attribute (``PrivateAttr``), as resource code does. Per-step overhead =
+(run(N) - run(1)) / (N - 1), compared with the plain-Python floor: the same step functions
+called by hand with the same resources. ``bench_run_path.py`` reuses this workload for its
+ratios to floors.
 
 Run: python benchmarks/bench_chain.py [--quick] [--json]
 """
@@ -36,9 +39,16 @@ class Db(of.ConfigurableResource):
     def teardown_after_execution(self, context: Any) -> None:
         self._conn = None
 
+    def query(self) -> dict[str, Any] | None:
+        return self._conn
+
 
 class Client(of.ConfigurableResource):
     db: Db
+    _calls: int = PrivateAttr(default=0)
+
+    def calls(self) -> int:
+        return self._calls
 
 
 class Session(of.ConfigurableResource):
@@ -50,17 +60,27 @@ class Session(of.ConfigurableResource):
         yield self
         self._open = False
 
+    def is_open(self) -> bool:
+        return self._open
+
+
+def first(db: Db, client: Client, session: Session) -> int:
+    db.query()
+    client.calls()
+    session.is_open()
+    return 0
+
+
+def step(prev: int, db: Db, client: Client, session: Session) -> int:
+    db.query()
+    client.calls()
+    session.is_open()
+    return prev + 1
+
 
 def chain(n: int) -> list[of.AssetsDefinition]:
-    def first(db: Db, client: Client, session: Session) -> int:
-        return 0
-
     assets = [of.asset(name="a0")(first)]
     for i in range(1, n):
-
-        def step(prev: int, db: Db, client: Client, session: Session) -> int:
-            return prev + 1
-
         assets.append(of.asset(name=f"a{i}", ins={"prev": of.AssetIn(f"a{i - 1}")})(step))
     return assets
 
@@ -103,14 +123,16 @@ def run_materialize(assets: list[of.AssetsDefinition]) -> float:
 
 
 def plain(n: int) -> float:
+    """The floor: the same step functions called by hand with resources opened by hand."""
+    db = Db(url="sqlite://")
+    client, session = Client(db=db), Session()
     start = time.perf_counter()
-    conn = {"url": "sqlite://"}
-    session = {"open": True}
-    value = 0
-    with contextlib.nullcontext():
-        for _ in range(n):
-            value = (lambda prev, db, client, s: prev + 1)(value, conn, conn, session)
-    session["open"] = False
+    db.setup_for_execution(None)
+    with session.yield_for_execution(None):
+        value = first(db, client, session)
+        for _ in range(n - 1):
+            value = step(value, db, client, session)
+    db.teardown_after_execution(None)
     return time.perf_counter() - start
 
 

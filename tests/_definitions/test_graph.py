@@ -83,3 +83,22 @@ def test_asset_graphs_are_cached_per_asset_list_and_selection() -> None:
     assert cached_asset_graph([raw], None, "m") is not first
     with pytest.raises(DefinitionError):
         cached_asset_graph(assets, [42], "m")
+
+
+def test_selections_and_clauses_are_cached_without_resolving_them_again() -> None:
+    """An AssetSelection (immutable) is known by identity and clause strings by their text, so
+    a repeated materialize(selection=...) does not resolve the selection against every asset
+    again; an unknown name in clauses is still the full DefinitionError, and nothing is kept."""
+    assets = [raw, clean, report]
+    picked = of.AssetSelection.assets("clean").upstream()
+    graph = cached_asset_graph(assets, picked, "m")
+    assert cached_asset_graph(list(assets), picked, "m") is graph
+    assert sorted(n.key for n in graph.nodes) == ["clean", "raw"]
+    other = of.AssetSelection.assets("clean")
+    assert [n.key for n in cached_asset_graph(assets, other, "m").nodes] == ["clean"]
+    clauses = cached_asset_graph(assets, ["*clean"], "m")
+    assert cached_asset_graph(assets, ["*clean"], "m") is clauses
+    assert sorted(n.key for n in clauses.nodes) == ["clean", "raw"]
+    for _ in range(2):
+        with pytest.raises(DefinitionError, match=r"unknown asset 'nope'"):
+            cached_asset_graph(assets, ["*nope"], "m")

@@ -329,3 +329,70 @@ def test_paths_inside_the_directory_still_work(tmp_path: Path) -> None:
 
     io.handle_output(Roundabout(step_key="s"), 2)
     assert pickle.loads((real / "b").read_bytes()) == 2
+
+
+def test_outputs_into_one_directory_are_written_atomically_with_mkstemps_mode(
+    tmp_path: Path,
+) -> None:
+    """Every output lands whole under its name, as the mkstemp + os.replace write did (a
+    private 0600 file, no fsync), and no temporary file is left behind; later outputs into a
+    directory already checked and made reuse that check."""
+    io = of.FilesystemIOManager(base_dir=str(tmp_path))
+    for i in range(5):
+        io.handle_output(build_output_context(step_key="s", asset_key=of.AssetKey([f"t{i}"])), i)
+        io.handle_output(build_output_context(step_key=f"s{i}", run_id="r"), [i])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "t0", "t1", "t2", "t3", "t4"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [f"s{i}" for i in range(5)]
+    assert pickle.loads((tmp_path / "t3").read_bytes()) == 3
+    assert os.stat(tmp_path / "t3").st_mode & 0o777 == 0o600
+    assert os.stat(tmp_path / "r" / "s2" / "result").st_mode & 0o777 == 0o600
+    out = build_output_context(step_key="s4", run_id="r")
+    assert io.load_input(build_input_context(upstream_output=out)) == [4]
+
+
+def test_a_directory_removed_between_outputs_is_made_again(tmp_path: Path) -> None:
+    """The directories a manager already made are remembered; one removed meanwhile is checked
+    and made again rather than failing the write."""
+    import shutil
+
+    io = of.FilesystemIOManager(base_dir=str(tmp_path / "store"))
+    io.handle_output(build_output_context(step_key="a", run_id="r"), 1)
+    shutil.rmtree(tmp_path / "store")
+    io.handle_output(build_output_context(step_key="a", run_id="r"), 2)
+    assert pickle.loads((tmp_path / "store" / "r" / "a" / "result").read_bytes()) == 2
+
+
+def test_a_failed_write_leaves_no_temporary_file_and_the_old_value(tmp_path: Path) -> None:
+    """A write that cannot complete (here a directory in the way of the file) raises, leaves
+    no temporary file, and whatever was at the path stays."""
+    io = of.FilesystemIOManager(base_dir=str(tmp_path))
+    io.handle_output(build_output_context(step_key="s", asset_key=of.AssetKey(["a"])), 1)
+    (tmp_path / "b").mkdir()
+    with pytest.raises(OSError):
+        io.handle_output(build_output_context(step_key="s", asset_key=of.AssetKey(["b"])), 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+    with pytest.raises(InvocationError, match="cannot be pickled"):
+        io.handle_output(
+            build_output_context(step_key="s", asset_key=of.AssetKey(["a"])), threading.Lock()
+        )
+    assert pickle.loads((tmp_path / "a").read_bytes()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_a_symlink_planted_at_an_outputs_name_is_never_followed_outside(tmp_path: Path) -> None:
+    """In a directory already checked, a symlink planted at a file's name pointing outside is
+    not read through (loading takes the full check and refuses), and a write replaces the
+    link itself: nothing outside the directory is read or written."""
+    root = tmp_path / "storage"
+    io = of.FilesystemIOManager(base_dir=str(root))
+    io.handle_output(build_output_context(step_key="s", asset_key=of.AssetKey(["first"])), 0)
+    secret = tmp_path / "secret"
+    secret.write_bytes(pickle.dumps("outside"))
+    (root / "planted").symlink_to(secret)
+    out = build_output_context(step_key="s", asset_key=of.AssetKey(["planted"]))
+    with pytest.raises(InvocationError, match="refuses to load input 'input' of step 'test_step'"):
+        io.load_input(build_input_context(upstream_output=out))
+    io.handle_output(out, "inside")
+    assert pickle.loads(secret.read_bytes()) == "outside"
+    assert not (root / "planted").is_symlink()
+    assert io.load_input(build_input_context(upstream_output=out)) == "inside"

@@ -51,45 +51,46 @@ def _field_path(key: str, field_path: str) -> str:
     )
 
 
-_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
+# Compiled on first use (re's cache): only a run config with problems needs them.
+_PATTERNS: list[tuple[str, Any]] = [
     (
-        re.compile(r"^resource '([^']+)' needs (?:launch )?config for: (.+)$"),
+        r"^resource '([^']+)' needs (?:launch )?config for: (.+)$",
         lambda m: [(_field_path(m[1], f.strip()), f.strip()) for f in m[2].split(",")],
     ),
     (
-        re.compile(r"^resource '([^']+)', field '([^']+)'"),
+        r"^resource '([^']+)', field '([^']+)'",
         lambda m: [(_field_path(m[1], m[2]), "")],
     ),
     (
-        re.compile(r"^resource '([^']+)': unknown field '([^']+)'"),
+        r"^resource '([^']+)': unknown field '([^']+)'",
         lambda m: [(_field_path(m[1], m[2]), "")],
     ),
     (
-        re.compile(r"^launch config for resource '([^']+)'"),
+        r"^launch config for resource '([^']+)'",
         lambda m: [(f"resources.{m[1]}", "")],
     ),
-    (re.compile(r"^resource '([^']+)'"), lambda m: [(f"resources.{m[1]}", "")]),
+    (r"^resource '([^']+)'", lambda m: [(f"resources.{m[1]}", "")]),
     (
-        re.compile(r"^step '([^']+)', config field '([^']+)'"),
+        r"^step '([^']+)', config field '([^']+)'",
         lambda m: [(f"ops.{m[1]}.config" + ("" if m[2] == "<config>" else f".{m[2]}"), "")],
     ),
     (
-        re.compile(r"^step '([^']+)', (output|input) '([^']+)', field '([^']+)'"),
+        r"^step '([^']+)', (output|input) '([^']+)', field '([^']+)'",
         lambda m: [(f"ops.{m[1]}.{m[2]}s.{m[3]}" + ("" if m[4] == "<config>" else f".{m[4]}"), "")],
     ),
     (
-        re.compile(r"^step '([^']+)', (output|input) '([^']+)'"),
+        r"^step '([^']+)', (output|input) '([^']+)'",
         lambda m: [(f"ops.{m[1]}.{m[2]}s.{m[3]}", "")],
     ),
-    (re.compile(r"^run config for step '([^']+)'"), lambda m: [(f"ops.{m[1]}", "")]),
-    (re.compile(r"^step '([^']+)'"), lambda m: [(f"ops.{m[1]}.config", "")]),
-    (re.compile(r"^unknown section '([^']+)'"), lambda m: [(m[1], "")]),
-    (re.compile(r"^'(\w+)' must be a mapping"), lambda m: [(m[1], "")]),
-    (re.compile(r"^(\w+)\.([^ ]+) must be a mapping"), lambda m: [(f"{m[1]}.{m[2]}", "")]),
-    (re.compile(r"^(\w+) key (.+) must be a string"), lambda m: [(m[1], "")]),
-    (re.compile(r"^'execution' selects"), lambda m: [("execution", "")]),
+    (r"^run config for step '([^']+)'", lambda m: [(f"ops.{m[1]}", "")]),
+    (r"^step '([^']+)'", lambda m: [(f"ops.{m[1]}.config", "")]),
+    (r"^unknown section '([^']+)'", lambda m: [(m[1], "")]),
+    (r"^'(\w+)' must be a mapping", lambda m: [(m[1], "")]),
+    (r"^(\w+)\.([^ ]+) must be a mapping", lambda m: [(f"{m[1]}.{m[2]}", "")]),
+    (r"^(\w+) key (.+) must be a string", lambda m: [(m[1], "")]),
+    (r"^'execution' selects", lambda m: [("execution", "")]),
     (
-        re.compile(r"^(?:unknown|required) parameter '([^']+)'"),
+        r"^(?:unknown|required) parameter '([^']+)'",
         lambda m: [(f"parameters.{m[1]}", "")],
     ),
 ]
@@ -109,7 +110,7 @@ def structured_problems(line: str, step_names: Sequence[str] = ()) -> list[Confi
         names = ", ".join(step_names) or "none"
         hint = f"the steps of this run: {names}; {STEP_NAME_HINT}"
     for pattern, paths in _PATTERNS:
-        m = pattern.match(message)
+        m = re.match(pattern, message)
         if m is None:
             continue
         out = []

@@ -4,13 +4,13 @@ normalised into ``{key: {field: value}}``."""
 from __future__ import annotations
 
 import enum
+import functools
 import types
 import typing
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
 from pydantic_core.core_schema import ValidationInfo
 
@@ -489,17 +489,26 @@ def resource_launch_config(run_config: RunConfig | Mapping[str, Any] | None) -> 
     return out
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+@functools.cache
+def _no_alias_loader() -> type[Any]:
     """YAML without anchors and aliases: run config never needs them, and a few lines of
-    nested aliases expand to billions of values."""
+    nested aliases expand to billions of values. Built on first use, so ``import outfitter``
+    does not import PyYAML (~20 ms)."""
+    import yaml
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases are not allowed in run config", event.start_mark
-            )
-        return super().compose_node(parent, index)
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    "anchors and aliases are not allowed in run config",
+                    event.start_mark,
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
 
 
 def load_run_config_yaml(text: str) -> Any:
@@ -510,7 +519,9 @@ def load_run_config_yaml(text: str) -> Any:
         >>> load_run_config_yaml("resources: {db: {config: {port: 5432}}}")
         {'resources': {'db': {'config': {'port': 5432}}}}
     """
-    return yaml.load(text, Loader=_NoAliasLoader)
+    import yaml
+
+    return yaml.load(text, Loader=_no_alias_loader())
 
 
 def unsupported_fields(cls: type[BaseModel], names: Sequence[str]) -> list[str]:

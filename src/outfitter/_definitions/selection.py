@@ -7,7 +7,6 @@ selections (``execute_in_process(op_selection=...)``) use the same clause syntax
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from collections import OrderedDict
@@ -63,6 +62,8 @@ class _AssetIndex:
             if key in self.assets:
                 continue
             name = key.to_user_string()
+            import difflib  # only on the way to an error message
+
             close = difflib.get_close_matches(name, list(self.names), n=3, cutoff=0.6)
             lines.append(
                 f"unknown asset {name!r}"
@@ -507,7 +508,8 @@ def asset_graph(assets: Iterable[AssetsDefinition], selection: Any, owner: str) 
     )
 
 
-_GRAPHS: OrderedDict[tuple[Any, ...], tuple[Sequence[AssetsDefinition], NodeGraph]] = OrderedDict()
+_GRAPHS: OrderedDict[tuple[Any, ...], tuple[Any, NodeGraph]] = OrderedDict()
+"""Graphs by (owner, ids of the assets, selection), each with what keeps those ids valid."""
 _GRAPHS_LOCK = threading.Lock()
 _GRAPHS_KEPT = 32
 
@@ -529,15 +531,24 @@ def _plain_keys(selection: Any) -> frozenset[AssetKey] | None:
 
 def cached_asset_graph(assets: Sequence[AssetsDefinition], selection: Any, owner: str) -> NodeGraph:
     """:func:`asset_graph`, built once per list of asset definitions (by identity; the cache
-    holds them, so their ids stay theirs while cached) and selected keys, so repeated
-    ``materialize()`` calls over the same assets plan their graph once."""
-    wanted = selection
+    holds them, so their ids stay theirs while cached) and selection, so repeated
+    ``materialize()`` calls over the same assets plan their graph once: a selection of keys by
+    its keys, clauses by their text, an :class:`AssetSelection` (immutable) by identity. Only a
+    miss looks at every asset; a hit costs a few operations per asset given."""
+    wanted, held = selection, None
     try:
-        chosen = None if selection is None else _plain_keys(selection)
-        if selection is not None and chosen is None:  # an AssetSelection or clauses
-            keys = resolve_selection(selection, assets, owner)
-            wanted = keys
-            chosen = frozenset(keys or ())
+        if selection is None:
+            chosen: Any = None
+        elif isinstance(selection, AssetSelection):
+            chosen, held = ("selection", id(selection)), selection
+        else:
+            chosen = _plain_keys(selection)
+            if chosen is None and all(isinstance(s, str) for s in selection):
+                chosen = ("clauses", tuple(selection))
+            elif chosen is None:  # AssetSelections among keys
+                keys = resolve_selection(selection, assets, owner)
+                wanted = keys
+                chosen = frozenset(keys or ())
     except DefinitionError:
         return asset_graph(assets, selection, owner)  # raises with the whole story
     key = (owner, tuple(id(a) for a in assets), chosen)
@@ -548,7 +559,7 @@ def cached_asset_graph(assets: Sequence[AssetsDefinition], selection: Any, owner
             return hit[1]
     graph = asset_graph(assets, wanted, owner)
     with _GRAPHS_LOCK:
-        _GRAPHS[key] = (list(assets), graph)
+        _GRAPHS[key] = ((list(assets), held), graph)
         if len(_GRAPHS) > _GRAPHS_KEPT:
             _GRAPHS.popitem(last=False)
     return graph
@@ -590,6 +601,8 @@ def select_nodes(
         start = {name} if name in known else set((groups or {}).get(name, ()))
         if not start:
             candidates = [*names, *(groups or {})]
+            import difflib  # only on the way to an error message
+
             close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
             problems.append(
                 f"unknown {what} {name!r}"

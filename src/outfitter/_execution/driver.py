@@ -16,13 +16,12 @@ then the error propagates).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._config.redaction import secret_values
 from .._definitions.graph import NodeGraph
@@ -41,6 +40,9 @@ from .policies import FlowPolicy
 from .state import Policy, Resolved, RunState
 from .step import Outcome, StepRunner, resource_listener, step_scoped
 from .tracebacks import failure_details
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "LIVE_INTERVAL",
@@ -303,6 +305,8 @@ class _Driver:
     def _in_process(self) -> None:
         needed = self._needed()
         if self._is_async():
+            import asyncio  # only a run with an async step or resource needs asyncio
+
             self.loop = asyncio.new_event_loop()
             self.loop.run_until_complete(self._run_async(needed))
             return
@@ -325,6 +329,8 @@ class _Driver:
     async def _run_async(self, needed: Sequence[str]) -> None:
         """Async steps whose upstream finished run concurrently on this loop; sync steps run
         one at a time between them."""
+        import asyncio
+
         await self.scope.aopen(needed)
         state = self.state
         running: dict[asyncio.Future[list[Outcome]], tuple[NodeSpec, bool]] = {}
@@ -360,6 +366,8 @@ class _Driver:
     ) -> list[Outcome]:
         arun = self.runner.arun
         if node.params.is_async:
+            import asyncio  # loaded by the run loop: a lookup, next to gather's tasks
+
             return list(await asyncio.gather(*(arun(node, c, not mapped) for c in calls)))
         return [await arun(node, c, not mapped) for c in calls]
 

@@ -7,7 +7,6 @@ closed after (in reverse), whatever the step does.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,8 @@ from ..exceptions import InvocationError, InvocationTypeError
 from .context import AssetExecutionContext, OpExecutionContext, StepResources
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .._definitions.decorators import _StepDefinition
 
 __all__ = ["build_asset_context", "build_op_context", "invoke_directly"]

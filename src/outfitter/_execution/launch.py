@@ -228,8 +228,9 @@ def run_job(
             run_error=None if end.canceled else end.run_error,
             teardown_error=end.teardown_error,
             run=inst.get_run(end.run_id),
-            events=inst.all_events(end.run_id) if own else None,
+            events=None,
             instance=inst,
+            event_chunks=inst.event_chunks(end.run_id) if own else None,
         )
     _raise_end(end)
     if raise_on_error and not result.success:

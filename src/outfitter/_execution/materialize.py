@@ -11,7 +11,6 @@ from .._definitions.selection import AssetSelection, cached_asset_graph
 from .._resources.bindings import resource_bindings
 from .._resources.io_manager import DEFAULT_IO_MANAGER, IN_MEMORY_IO_MANAGER
 from ..exceptions import DefinitionError
-from .launch import run_job
 from .result import ExecuteResult
 
 __all__ = ["materialize", "materialize_to_memory"]
@@ -67,7 +66,7 @@ def materialize(
     resources: Mapping[str, Any] | Any = None,
     run_config: RunConfig | Mapping[str, Any] | None = None,
     instance: Any = None,
-    selection: Iterable[Any] | None = None,
+    selection: Iterable[Any] | AssetSelection | None = None,
     raise_on_error: bool = True,
     tags: Mapping[str, str] | None = None,
     *,
@@ -112,7 +111,7 @@ def materialize_to_memory(
     resources: Mapping[str, Any] | Any = None,
     run_config: RunConfig | Mapping[str, Any] | None = None,
     instance: Any = None,
-    selection: Iterable[Any] | None = None,
+    selection: Iterable[Any] | AssetSelection | None = None,
     raise_on_error: bool = True,
     tags: Mapping[str, str] | None = None,
 ) -> ExecuteResult:
@@ -145,13 +144,15 @@ def _run_assets(
     owner: str,
     assets: Sequence[AssetsDefinition],
     bindings: dict[str, Any],
-    selection: Iterable[Any] | None,
+    selection: Iterable[Any] | AssetSelection | None,
     run_config: RunConfig | Mapping[str, Any] | None,
     instance: Any,
     tags: Mapping[str, str] | None,
     raise_on_error: bool,
     executor: Any = None,
 ) -> ExecuteResult:
+    from .launch import run_job  # the run machinery loads with the first run, not on import
+
     return run_job(
         "__materialize__",
         cached_asset_graph(assets, selection, owner),

@@ -13,7 +13,6 @@ a failure's traceback is formatted and masked here and crosses as text
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import logging
@@ -22,7 +21,7 @@ import pickle
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._config.redaction import secret_values
 from .._definitions.graph import NodeGraph
@@ -36,6 +35,9 @@ from .heartbeat import every
 from .live import LIVE_INTERVAL, InFlight
 from .logs import RunLog
 from .step import Outcome, StepRunner, resource_listener, step_scoped
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Reply", "RunPayload", "WorkerRun", "portable_error"]
 
@@ -258,6 +260,8 @@ class WorkerRun:
         """Run ``coroutine`` on this worker's loop. When this thread is already running a loop
         (Dask calls ``Client.run`` functions on its own event loop), ours runs in a helper
         thread, since a thread runs one loop at a time."""
+        import asyncio  # loaded with the loop (_on_loop): a lookup
+
         loop = self._loop
         assert loop is not None
         try:
@@ -287,6 +291,8 @@ class WorkerRun:
         """Run ``body``: async work on this worker's one event loop (one call at a time);
         sync work as is, closing any loop the runner made for a stray coroutine."""
         if is_async:
+            import asyncio  # only async work on a worker needs an event loop
+
             with self._async_lock:
                 self._loop = self._loop or asyncio.new_event_loop()
                 return body()

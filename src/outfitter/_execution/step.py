@@ -13,7 +13,6 @@ This is the hot path of every run (``benchmarks/bench_chain.py``): keep it short
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import time
@@ -29,7 +28,7 @@ from .._definitions.policy import retry_after
 from .._flows.context import MAP_INDEX, TaskRunContext, enter_task, leave_task
 from .._instance import EventType
 from .._resources.context import capture_stdout
-from .._resources.io_manager import InputContext, OutputContext, io_configs
+from .._resources.io_manager import InMemoryIOManager, InputContext, OutputContext, io_configs
 from .._resources.markers import Scope
 from .._resources.scope import RunScope
 from .._resources.spec import ResourcePlan
@@ -318,20 +317,25 @@ class StepRunner:
         key = node.io_manager_key
         assert key is not None
         manager = scope.get(key)
-        log = self._io_logs.get(key)
-        if log is None:
-            log = self._io_log(key, scope)
-        context = OutputContext(
-            step_key=node.key,
-            name="result",
-            asset_key=node.asset_key,
-            run_id=self.run_id,
-            resources=StepResources(scope, node.context_resource_keys, node.label),
-            log=log,
-            config=self.io_config.get((node.key, "outputs", "result")) if self.io_config else None,
-            instance=self.instance,
-        )
-        manager.handle_output(context, value)
+        if manager.__class__ is InMemoryIOManager:  # it reads only where the output goes
+            manager.keep_output(self.run_id, node.key, node.asset_key, value)
+        else:
+            log = self._io_logs.get(key)
+            if log is None:
+                log = self._io_log(key, scope)
+            context = OutputContext(
+                step_key=node.key,
+                name="result",
+                asset_key=node.asset_key,
+                run_id=self.run_id,
+                resources=StepResources(scope, node.context_resource_keys, node.label),
+                log=log,
+                config=self.io_config.get((node.key, "outputs", "result"))
+                if self.io_config
+                else None,
+                instance=self.instance,
+            )
+            manager.handle_output(context, value)
         end_ns = time.time_ns()
         end_us = end_ns // 1000
         events.append((end_us, _HANDLED, node.key, None, "", None, None))
@@ -577,6 +581,8 @@ class StepRunner:
                     if wait is None:
                         raise
                     if wait:
+                        import asyncio  # a retry's delay, never the step's normal path
+
                         await asyncio.sleep(wait)
             value, end_ns = self._handoff(node, value, scope, events)
         except Exception as exc:
@@ -641,5 +647,7 @@ class StepRunner:
         """A coroutine returned by a node in a run without an event loop (a sync function
         returning one): run it on a loop kept for the run."""
         if self.loop is None:
+            import asyncio  # once per run, for a run that meets a stray coroutine
+
             self.loop = asyncio.new_event_loop()
         return self.loop.run_until_complete(awaitable)

@@ -20,8 +20,6 @@ Either way the task's run ends ``TimedOut`` with a :class:`TaskTimeoutError` nam
 
 from __future__ import annotations
 
-import asyncio
-import ctypes
 import signal
 import threading
 from collections.abc import Callable, Coroutine, Iterable
@@ -190,6 +188,8 @@ class TimedCall:
         return value
 
     async def _awaited(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        import asyncio  # only async tasks with a timeout
+
         try:
             return await asyncio.wait_for(coroutine, self.seconds)
         except TimeoutError:
@@ -206,6 +206,8 @@ def _alarm_usable() -> bool:
 
 
 def _raise_in(thread_id: int, exc: type[BaseException]) -> None:
+    import ctypes  # only when a thread timer expires
+
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))
 
 

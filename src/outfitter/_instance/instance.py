@@ -74,7 +74,20 @@ class RunStatus(enum.StrEnum):
 
 
 class EventType(enum.StrEnum):
-    """What an event records."""
+    """What an event records: a run's and its steps' progress, resources opened and closed,
+    outputs stored and inputs loaded, log lines.
+
+    Example:
+        >>> import outfitter as of
+        >>> @of.asset
+        ... def one() -> int:
+        ...     return 1
+        >>> with of.Instance.ephemeral() as instance:
+        ...     run_id = of.materialize([one], instance=instance).run_id
+        ...     kinds = [e.event_type for e in instance.all_events(run_id)]
+        >>> kinds[0], of.EventType.STEP_SUCCESS in kinds
+        (<EventType.RUN_START: 'RUN_START'>, True)
+    """
 
     RUN_START = "RUN_START"
     RUN_SUCCESS = "RUN_SUCCESS"
@@ -478,6 +491,31 @@ def event_row(
 ) -> tuple[Any, ...]:
     """An event as :meth:`Instance.record_events` takes it, stamped now."""
     return (time.time_ns() // 1000, event_type, step_key, resource_key, message, duration, data)
+
+
+def decode_events(
+    run_id: str, rows: Sequence[tuple[int, str]], event_type: EventType | None = None
+) -> list[EventRecord]:
+    """The events of :meth:`Instance.event_chunks`' chunks (optionally of one type)."""
+    wanted = None if event_type is None else event_type.value
+    out = []
+    for first_id, payload in rows:
+        for offset, (ts, kind, step, res, msg, dur, data) in enumerate(json.loads(payload)):
+            if wanted is None or kind == wanted:
+                out.append(
+                    EventRecord(
+                        first_id + offset,
+                        run_id,
+                        ts / 1e6,
+                        EventType(kind),
+                        step,
+                        res,
+                        msg,
+                        dur,
+                        data,
+                    )
+                )
+    return out
 
 
 class Instance:
@@ -940,31 +978,19 @@ class Instance:
     @_checked
     def all_events(self, run_id: str, *, event_type: EventType | None = None) -> list[EventRecord]:
         """The run's events in the order they happened (optionally of one type)."""
+        return decode_events(run_id, self.event_chunks(run_id), event_type)
+
+    @_checked
+    def event_chunks(self, run_id: str) -> list[tuple[int, str]]:
+        """The run's events as stored, undecoded (``(first id, JSON list)`` chunks in order),
+        for :func:`decode_events`: a run's result keeps them and decodes only when read."""
         with self._lock:
             self._flush_locked()
-            rows = self._conn.execute(
+            rows: list[tuple[int, str]] = self._conn.execute(
                 "select first_id, events from event_chunks where run_id = ? order by first_id",
                 (run_id,),
             ).fetchall()
-        wanted = None if event_type is None else event_type.value
-        out = []
-        for first_id, payload in rows:
-            for offset, (ts, kind, step, res, msg, dur, data) in enumerate(json.loads(payload)):
-                if wanted is None or kind == wanted:
-                    out.append(
-                        EventRecord(
-                            first_id + offset,
-                            run_id,
-                            ts / 1e6,
-                            EventType(kind),
-                            step,
-                            res,
-                            msg,
-                            dur,
-                            data,
-                        )
-                    )
-        return out
+        return rows
 
     @_checked
     def events_after(self, run_id: str, cursor: int = 0) -> tuple[list[EventRecord], int]:

@@ -4,7 +4,6 @@ already-opened resources handed to resources, steps and tests."""
 from __future__ import annotations
 
 import contextlib
-import difflib
 import io
 import logging
 from collections.abc import Iterator, Mapping
@@ -88,6 +87,8 @@ def capture_stdout() -> Any:
 
 def did_you_mean(name: str, candidates: Any) -> str:
     """A ``did you mean 'x'?`` suffix for ``name`` among ``candidates`` (empty if none is close)."""
+    import difflib  # only on the way to an error message
+
     close = difflib.get_close_matches(name, [str(c) for c in candidates], n=1, cutoff=0.6)
     return f" Did you mean {close[0]!r}?" if close else ""
 

@@ -7,7 +7,6 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, overload
-from unittest import mock
 
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 
@@ -387,6 +386,8 @@ class ResourceDefinition:
             >>> isinstance(ResourceDefinition.mock_resource().resource_fn(None), MagicMock)
             True
         """
+        from unittest import mock  # with asyncio, tens of ms: loaded when a mock resource is made
+
         definition = ResourceDefinition(lambda _ctx: mock.MagicMock(), description=description)
         definition.name = "mock"
         return definition

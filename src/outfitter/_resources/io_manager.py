@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import itertools
 import logging
 import os
 import pickle
-import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from pydantic import PrivateAttr
 
 from ..exceptions import InvocationError
 from .configurable import ConfigurableResource, ConfigurableResourceFactory
@@ -288,15 +290,59 @@ class ConfigurableIOManagerFactory(ConfigurableResourceFactory[IOManager]):
         return self.create_io_manager(context)
 
 
-def _dump(obj: Any, what: str) -> bytes:
+def _dump(obj: Any, context: OutputContext) -> bytes:
     try:
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
         raise InvocationError(
-            f"the output of {what} (a {type(obj).__name__}) cannot be pickled: {exc}",
+            f"the output of {context.describe()} (a {type(obj).__name__}) cannot be pickled: {exc}",
             hint="return picklable data (or convert it), or bind an io_manager that knows how "
             "to store this type.",
         ) from exc
+
+
+_TEMP_NAMES = itertools.count()
+_OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_OPEN_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIRS_KEPT = 1024
+
+
+def _plain_name(name: Any) -> bool:
+    """Whether ``name`` is one ordinary file name (what may follow a checked directory)."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and os.sep not in name
+        and (os.altsep is None or os.altsep not in name)
+        and "\0" not in name
+    )
+
+
+def _write_new(directory: str, path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, as ``tempfile.mkstemp`` + ``os.replace`` did: a
+    new file (mode 0600, never an existing one) under a name unique to this process in the
+    same directory, renamed over ``path`` (a reader sees the old file or the whole new one; a
+    symlink at ``path`` is replaced, never followed). No fsync, as before."""
+    prefix = f"{directory}{os.sep}.tmp-{os.getpid()}-"
+    while True:
+        tmp = f"{prefix}{next(_TEMP_NAMES)}"
+        try:
+            fd = os.open(tmp, _OPEN_NEW, 0o600)
+            break
+        except FileExistsError:  # left by a process that had this pid: take the next name
+            continue
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 class FilesystemIOManager(ConfigurableIOManager):
@@ -316,13 +362,18 @@ class FilesystemIOManager(ConfigurableIOManager):
     """
 
     base_dir: str | None = None
+    _dirs: dict[tuple[Any, ...], str] = PrivateAttr(default_factory=dict)
+    """Directories this object already checked (resolved, inside its root) and made: the
+    resolved path by ``(root, *identifier[:-1])``. Each run has its own copy (copy-on-init), so
+    a run checks and makes each directory once, not once per output."""
 
     def _root(self) -> str:
         if self.base_dir is not None:
             return self.base_dir
-        instance = None
-        with contextlib.suppress(InvocationError):
+        try:
             instance = self.get_resource_context().instance
+        except InvocationError:
+            instance = None
         if instance is None:
             raise InvocationError(
                 "FilesystemIOManager has no base_dir and no instance to store under",
@@ -330,12 +381,13 @@ class FilesystemIOManager(ConfigurableIOManager):
             )
         return str(instance.storage_directory())
 
-    def _path(self, identifier: list[str], what: str, action: str) -> str:
+    def _path(self, identifier: list[str], what: str, action: str, given: str | None = None) -> str:
         """Where ``what`` (identified by ``identifier``) is stored: the joined path, resolved
         (``..``, symlinks), which must lie strictly inside the resolved root. Asset key parts are
         checked when keys are made; this also covers run ids, step keys, output names and
         identifiers from a subclass's ``get_identifier``."""
-        given = self._root()
+        if given is None:
+            given = self._root()
         root = os.path.realpath(given)
         try:
             path = os.path.realpath(os.path.join(root, *identifier))
@@ -353,24 +405,60 @@ class FilesystemIOManager(ConfigurableIOManager):
             )
         return path
 
-    def handle_output(self, context: OutputContext, obj: Any) -> None:
-        """Pickle ``obj`` atomically to its path."""
-        path = self._path(context.get_identifier(), context.describe(), "store")
-        data = _dump(obj, context.describe())
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    def _known_dir(self, root: str, identifier: list[str]) -> str | None:
+        """The checked directory of ``identifier``'s last part (None: not checked yet, or the
+        last part is not a plain file name)."""
+        if not identifier or not _plain_name(identifier[-1]):
+            return None
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+            return self._dirs.get((root, *identifier[:-1]))
+        except TypeError:  # an unhashable part: the full check refuses it
+            return None
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        """Pickle ``obj`` atomically to its path (see :func:`_write_new`). The first output
+        into a directory checks the whole resolved path and makes the directory; later ones
+        into the same directory reuse that check (a plain file name inside it cannot leave
+        it) and write straight away."""
+        identifier = context.get_identifier()
+        root = self._root()
+        directory = self._known_dir(root, identifier)
+        if directory is not None:
+            data = _dump(obj, context)
+            try:
+                _write_new(directory, f"{directory}{os.sep}{identifier[-1]}", data)
+                return
+            except FileNotFoundError:  # the directory went away: check and make it again
+                self._dirs.pop((root, *identifier[:-1]), None)
+        path = self._path(identifier, context.describe(), "store", root)
+        data = _dump(obj, context)
+        directory = os.path.dirname(path)
+        os.makedirs(directory, exist_ok=True)
+        _write_new(directory, path, data)
+        name = identifier[-1]
+        if _plain_name(name):  # remember the directory unless the name itself is a symlink
+            parent = os.path.join(os.path.realpath(root), *identifier[:-1])
+            if os.path.realpath(parent) == directory:
+                dirs = self._dirs
+                if len(dirs) >= _DIRS_KEPT:
+                    dirs.clear()
+                dirs[(root, *identifier[:-1])] = directory
 
     def load_input(self, context: InputContext) -> Any:
-        """Unpickle the upstream output."""
-        path = self._path(context.get_identifier(), context.describe(), "load")
+        """Unpickle the upstream output. A file in a directory already checked is opened
+        without following a symlink in its own name (a symlink there takes the full check)."""
+        identifier = context.get_identifier()
+        root = self._root()
+        directory = self._known_dir(root, identifier)
+        if directory is not None:
+            try:
+                fd = os.open(f"{directory}{os.sep}{identifier[-1]}", _OPEN_READ)
+            except OSError:  # missing, or a symlink: the full check says what to do
+                pass
+            else:
+                with open(fd, "rb") as f:
+                    return pickle.load(f)
+        path = self._path(identifier, context.describe(), "load", root)
         try:
             with open(path, "rb") as f:
                 return pickle.load(f)
@@ -401,6 +489,11 @@ class InMemoryIOManager(IOManager):
         """Keep ``obj``."""
         key = context.asset_key
         self.values[key.path if key is not None else tuple(context.get_identifier())] = obj
+
+    def keep_output(self, run_id: str, step_key: str, asset_key: AssetKey | None, obj: Any) -> None:
+        """What :meth:`handle_output` does with a run's context for a step's one output,
+        without building the context (a run's hot path, when the manager is this class)."""
+        self.values[asset_key.path if asset_key is not None else (run_id, step_key, "result")] = obj
 
     def load_input(self, context: InputContext) -> Any:
         """Return the kept value."""

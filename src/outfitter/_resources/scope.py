@@ -11,7 +11,6 @@ Definition-time objects are never mutated: each scope works on its own copies.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import inspect
 import threading
@@ -20,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._config.redaction import Redactor
 from .._config.run_config import RunConfig, resource_launch_config
@@ -31,6 +30,9 @@ from .context import Resources
 from .lifecycle import Exit
 from .markers import Scope
 from .spec import OpenEnv, ResourcePlan, ResourceSpec
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["PROCESS_SCOPE", "Listener", "RunScope", "plan_for"]
 
@@ -352,7 +354,9 @@ class RunScope:
             return values[key]
 
     async def _aopen(self, key: str) -> Any:
-        if self._alock is None:
+        if self._alock is None:  # once per scope: only async opens need asyncio
+            import asyncio
+
             self._alock = asyncio.Lock()
         async with self._alock:
             values = self._values
