@@ -324,7 +324,9 @@ def test_a_task_the_scheduler_cancelled_fails_its_step(address: str) -> None:
     from outfitter._execution.remote import Reply
 
     with distributed.Client(address) as client:
-        cancelled = client.submit(time.sleep, 30, pure=False)
+        # short: a cancelled task that already started still holds its worker thread until
+        # it returns, and the next tests share these workers
+        cancelled = client.submit(time.sleep, 3, pure=False)
         running = client.submit(Reply, True, pure=False)
         pool = DaskPool.__new__(DaskPool)
         item = (None, None, None, None, "step 's9'")
