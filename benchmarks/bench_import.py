@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# Modules `import outfitter` must not load: each is imported by the code that uses it (the same
-# list is pinned by tests/test_import_light.py). sqlite3 is not on it: every run opens an instance,
-# and its import costs about a millisecond.
+# Modules `import outfitter` must not load: each is imported by the code that uses it (this
+# list is the one tests/test_import_light.py pins). sqlite3 is not on it: every run opens an
+# instance, and its import costs about a millisecond.
 HEAVY = (
     "asyncio",
     "click",

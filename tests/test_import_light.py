@@ -4,6 +4,7 @@ session has imported most of them already. Timing lives in ``benchmarks/bench_im
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -12,32 +13,20 @@ from pathlib import Path
 
 import outfitter
 
-# The same list as benchmarks/bench_import.py.
-HEAVY = (
-    "asyncio",
-    "click",
-    "concurrent.futures",
-    "croniter",
-    "ctypes",
-    "dask",
-    "dependency_injector",
-    "distributed",
-    "jinja2",
-    "multiprocessing",
-    "pydantic_settings",
-    "rich",
-    "starlette",
-    "subprocess",
-    "typer",
-    "unittest",
-    "uvicorn",
-    "yaml",
-    "outfitter._daemon",
-    "outfitter._execution.dask",
-    "outfitter._resources.container",
-    "outfitter.cli",
-    "outfitter.ui",
-)
+
+def _heavy() -> tuple[str, ...]:
+    """The list benchmarks/bench_import.py reports on (one list: the benchmark and this test
+    pin the same modules)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_import.py"
+    spec = importlib.util.spec_from_file_location("bench_import", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(module.HEAVY)
+
+
+HEAVY = _heavy()
 
 
 def run_fresh(code: str) -> str:

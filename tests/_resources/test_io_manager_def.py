@@ -178,3 +178,34 @@ def test_flow_tasks_have_no_io_manager_for_io_config() -> None:
         one()
     with pytest.raises(ConfigError, match="has no I/O manager to read this config"):
         flow.run(run_config={"ops": {"one-1": {"outputs": {"result": {}}}}})
+
+
+def test_each_declared_output_is_checked_against_its_own_io_manager() -> None:
+    """An op with two outputs, the second stored by an @io_manager whose output schema requires
+    a field: only that output needs config, named by output and I/O manager key; given, it
+    reaches that manager (and the first output's manager gets none)."""
+
+    @of.io_manager(output_config_schema={"table": str})
+    def tables(_: Any) -> Recording:
+        return Recording()
+
+    @of.op(out={"plain": of.Out(), "stored": of.Out(io_manager_key="tables")})
+    def split() -> tuple[int, int]:
+        return 1, 2
+
+    @of.job(resource_defs={"io_manager": Recording(), "tables": tables})
+    def both() -> None:
+        split()
+
+    with pytest.raises(ConfigError) as info:
+        both.execute_in_process()
+    text = str(info.value)
+    assert "1 problem(s)" in text
+    assert (
+        "step 'split', output 'stored': I/O manager 'tables' needs output config for: table"
+    ) in text
+    SEEN.clear()
+    given = {"ops": {"split": {"outputs": {"stored": {"table": "t"}}}}}
+    assert both.execute_in_process(run_config=given).success
+    assert ("out split", {"table": "t"}) in SEEN
+    assert ("out split", None) in SEEN

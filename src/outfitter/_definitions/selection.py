@@ -7,6 +7,7 @@ selections (``execute_in_process(op_selection=...)``) use the same clause syntax
 
 from __future__ import annotations
 
+import abc
 import re
 import threading
 from collections import OrderedDict
@@ -87,7 +88,7 @@ def _walk(start: set[Any], edges: Mapping[Any, set[Any]], depth: int) -> set[Any
 # -- AssetSelection ----------------------------------------------------------------------------
 
 
-class AssetSelection:
+class AssetSelection(abc.ABC):
     """A query over the assets of a code location (Dagster's ``AssetSelection``): combine with
     ``|`` (union), ``&`` (intersection) and ``-`` (difference); widen with :meth:`upstream` /
     :meth:`downstream`. Give it to ``define_asset_job(selection=...)``,
@@ -196,8 +197,9 @@ class AssetSelection:
             raise _unknown_keys_error("AssetSelection", problems, index)
         return keys
 
+    @abc.abstractmethod
     def _select(self, index: _AssetIndex, problems: list[str]) -> set[AssetKey]:
-        raise NotImplementedError
+        """The keys picked among ``index``; keys named but not there go to ``problems``."""
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other._fields() == self._fields()

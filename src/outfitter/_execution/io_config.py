@@ -42,16 +42,21 @@ def _io_key(node: NodeSpec, section: str, name: str, graph: NodeGraph) -> str | 
                         return out.io_manager_key
                 if upstream is not None and upstream.io_manager_key is not None:
                     return upstream.io_manager_key
-    for out in node.outputs or ():  # a declared output: its own I/O manager
-        if out.name == name:
-            return out.io_manager_key
-    return node.io_manager_key
+    return dict(_outputs(node)).get(name, node.io_manager_key)
+
+
+def _outputs(node: NodeSpec) -> list[tuple[str, str | None]]:
+    """Each output of ``node`` with the I/O manager that stores it: its declared outputs (each
+    with its own), or the one classic output."""
+    if node.outputs:
+        return [(o.name, o.io_manager_key) for o in node.outputs]
+    return [(_OUTPUT, node.io_manager_key)]
 
 
 def _names(node: NodeSpec, section: str) -> list[str]:
     if section == "inputs":
         return [i.name for i in node.inputs]
-    return [o.name for o in node.outputs] if node.outputs else [_OUTPUT]
+    return [name for name, _ in _outputs(node)]
 
 
 def _schema(plan: ResourcePlan, key: str | None, section: str) -> ConfigValidator | None:
@@ -77,17 +82,18 @@ def check_io_configs(
         for spec in plan.specs.values()
     )
     for node in graph.nodes if with_schema else ():  # outputs with a schema but no config
-        schema = _schema(plan, node.io_manager_key, "outputs")
-        if schema is None or (node.key, "outputs", _OUTPUT) in given:
-            continue
-        if schema.required:
-            fields = ", ".join(schema.required)
-            problems.append(
-                f"step {node.key!r}, output {_OUTPUT!r}: I/O manager "
-                f"{node.io_manager_key!r} needs output config for: {fields}"
-            )
-        else:
-            validated[(node.key, "outputs", _OUTPUT)] = schema.validate(None, node.key)
+        for name, key in _outputs(node):
+            schema = _schema(plan, key, "outputs")
+            if schema is None or (node.key, "outputs", name) in given:
+                continue
+            if schema.required:
+                fields = ", ".join(schema.required)
+                problems.append(
+                    f"step {node.key!r}, output {name!r}: I/O manager {key!r} needs output "
+                    f"config for: {fields}"
+                )
+            else:
+                validated[(node.key, "outputs", name)] = schema.validate(None, node.key)
     if not given and not validated:
         return run_config, problems
     for (step, section, name), value in given.items():
